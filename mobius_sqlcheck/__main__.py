@@ -1,0 +1,3 @@
+from mobius_sqlcheck.cli import main
+
+raise SystemExit(main())
