@@ -61,7 +61,7 @@ def test_parse_uri_password_with_at_sign_keeps_whole_userinfo() -> None:
 
 
 def test_parse_keyvalue() -> None:
-    info = parse("host=db.example.com port = 6543 dbname=app user=me password='p w')
+    info = parse("host=db.example.com port = 6543 dbname=app user=me password='p w'")
     assert info.kind == "keyvalue"
     assert info.endpoints == (Endpoint("db.example.com", "6543"),)
     assert (info.user, info.dbname) == ("me", "app")
