@@ -1,0 +1,127 @@
+"""Which database, whether the policy allows it, and one pooler-safe connection.
+
+Pooler-safe: autocommit (the applier opens every transaction itself),
+`prepare_threshold=None` (a transaction pooler breaks prepared statements),
+no `options` startup parameter (PgBouncer rejects it) and no session SET.
+`application_name` is a startup parameter PgBouncer passes through.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+import psycopg
+
+from mobius_sqlcheck import connstr
+from mobius_sqlcheck.applier.errors import connect_failure_message, safe_text
+from mobius_sqlcheck.errors import OperationFailed, UsageError
+
+APPLICATION_NAME = "mobius-sqlcheck"
+CONNECT_TIMEOUT_SECONDS = 10
+# After the pooler or server drops us (a PgBouncer restart, a failover), how
+# long to keep trying before giving up.
+RECONNECT_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Target:
+    conninfo: str  # holds the password: never print it, print `display`
+    display: str
+    secrets: tuple[str, ...]
+
+    def scrub(self, text: str) -> str:
+        return safe_text(text, self.secrets)
+
+
+def resolve_url(explicit: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """--database-url, else DATABASE_URL, else SUPABASE_URL when it holds a Postgres URI
+    (it usually holds the https API URL, which is no database URL)."""
+    if explicit:
+        return explicit
+    if environ.get("DATABASE_URL"):
+        return environ["DATABASE_URL"]
+    supabase = environ.get("SUPABASE_URL", "")
+    if connstr.SCHEME.match(supabase.strip()):
+        return supabase
+    raise UsageError(
+        "no database: pass --database-url, or set DATABASE_URL "
+        "(the Supabase transaction pooler URI, port 6543)"
+    )
+
+
+def make_target(url: str) -> Target:
+    try:
+        info = connstr.parse(url)
+    except connstr.ConnStrError as error:
+        raise UsageError(f"invalid database URL: {error}") from None
+    secrets = tuple(s for s in (info.password,) if s)
+    return Target(url.strip(), safe_text(url.strip(), secrets), secrets)
+
+
+def check_policy(target: Target, pooler_port: int, allowed_hosts: list[str], allow_direct: bool) -> list[str]:
+    """Problems with a non-pooler URL: raises UsageError unless --allow-direct,
+    in which case the problems come back as warnings."""
+    problems = [target.scrub(p) for p in connstr.policy_problems(target.conninfo, pooler_port, allowed_hosts)]
+    if problems and not allow_direct:
+        raise UsageError(
+            f"{target.display} is not the transaction pooler: {'; '.join(problems)}. "
+            "Use the pooler URI (port 6543), or pass --allow-direct to override."
+        )
+    return problems
+
+
+class Database:
+    """One autocommit connection that reconnects after the pooler dropped it."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._conn: psycopg.Connection | None = None
+
+    def open_new(self) -> psycopg.Connection:
+        """A fresh connection (also used by the lease heartbeat)."""
+        try:
+            return psycopg.connect(
+                self.target.conninfo,
+                autocommit=True,
+                prepare_threshold=None,
+                application_name=APPLICATION_NAME,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            )
+        except psycopg.Error as error:
+            raise OperationFailed(connect_failure_message(error, self.target.display, self.target.secrets)) from None
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = self.open_new()
+        return self._conn
+
+    def is_lost(self, error: BaseException) -> bool:
+        """Whether an error means the connection is gone (vs. an SQL error)."""
+        return isinstance(error, psycopg.OperationalError) and (
+            self._conn is None or self._conn.closed or self._conn.broken
+        )
+
+    def reconnect(self) -> psycopg.Connection:
+        """Drop the dead connection and retry until RECONNECT_SECONDS pass."""
+        self.close()
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        delay = 0.1
+        while True:
+            try:
+                return self.conn
+            except OperationFailed:
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None

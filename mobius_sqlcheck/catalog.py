@@ -1,0 +1,764 @@
+"""The catalog: what the migrations have created so far, replayed statement by
+statement.
+
+The engine replays every forward migration in order; rules read the catalog as
+it stood before their statement. To check a rollback, the engine forks the
+catalog (a cheap copy-on-write layer), replays the rollback on the fork, and
+asks which of the forward migration's objects still exist.
+
+`apply(statement)` returns the objects a statement created, as `ObjectRef`s.
+Implicit removal lives here, in one place: DROP TABLE takes its indexes,
+triggers, policies and columns; DROP FUNCTION ... CASCADE takes the triggers
+that call it; DROP SCHEMA ... CASCADE takes everything in the schema.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, MutableMapping
+
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.nodes import UNKNOWN
+from mobius_sqlcheck.parse import Statement
+
+BUCKETS_TABLE = ("storage", "buckets")
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an object was created: a file and a byte offset in it."""
+
+    path: str
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """A catalog object: `kind` and its key, e.g. ("index", ("public", "idx_brands_org"))."""
+
+    kind: str
+    key: tuple[str, ...]
+
+    def describe(self) -> str:
+        if self.kind == "column":
+            return f"column {nodes.display(self.key)}"
+        if self.kind in ("trigger", "policy"):
+            schema, table, name = self.key
+            return f"{self.kind} {name} on {schema}.{table}"
+        if self.kind == "bucket":
+            return f"storage bucket '{self.key[0]}'"
+        return f"{self.kind} {nodes.display(self.key)}"
+
+
+@dataclass
+class Column:
+    name: str
+    type_name: str
+    type_mods: tuple[object, ...]
+    base_type: str
+    not_null: bool = False
+    default: dict | None = None
+    origin: Origin | None = None
+
+
+@dataclass
+class ForeignKey:
+    columns: list[str]
+    target: tuple[str, str]
+
+
+@dataclass
+class Table:
+    """A relation: kind "table", "view", "materialized view" or "sequence".
+    `external` marks a table only ever altered here (a platform table such as
+    auth.users), never created."""
+
+    schema: str
+    name: str
+    kind: str = "table"
+    columns: dict[str, Column] = field(default_factory=dict)
+    rls_enabled: bool = False
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    referenced_by: set[tuple[str, str]] = field(default_factory=set)
+    indexes: set[str] = field(default_factory=set)
+    triggers: set[str] = field(default_factory=set)
+    policies: set[str] = field(default_factory=set)
+    temporary: bool = False
+    external: bool = False
+    origin: Origin | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+    def copy(self) -> Table:
+        clone = copy.copy(self)
+        clone.columns = dict(self.columns)
+        clone.foreign_keys = list(self.foreign_keys)
+        clone.referenced_by = set(self.referenced_by)
+        clone.indexes = set(self.indexes)
+        clone.triggers = set(self.triggers)
+        clone.policies = set(self.policies)
+        return clone
+
+
+@dataclass
+class Index:
+    schema: str
+    name: str
+    table: tuple[str, str]
+    unique: bool = False
+    partial: bool = False
+    origin: Origin | None = None
+
+
+@dataclass
+class Trigger:
+    schema: str
+    table: str
+    name: str
+    function: tuple[str, str]
+    origin: Origin | None = None
+
+
+@dataclass
+class Function:
+    schema: str
+    name: str
+    security_definer: bool = False
+    search_path_fixed: bool = False
+    volatility: str = "v"  # PostgreSQL's default for a user function
+    triggers: set[tuple[str, str, str]] = field(default_factory=set)
+    origin: Origin | None = None
+
+    def copy(self) -> Function:
+        clone = copy.copy(self)
+        clone.triggers = set(self.triggers)
+        return clone
+
+
+@dataclass
+class Bucket:
+    """A row of storage.buckets; values are Python values or nodes.UNKNOWN."""
+
+    id: str
+    values: dict[str, Any] = field(default_factory=dict)
+    origin: Origin | None = None
+
+
+@dataclass
+class Named:
+    """Objects tracked only by name: types, policies, schemas, extensions."""
+
+    kind: str
+    key: tuple[str, ...]
+    origin: Origin | None = None
+
+
+class Layer(MutableMapping):
+    """A dict over a read-only base dict: writes and deletions stay in the layer."""
+
+    _DELETED = object()
+
+    def __init__(self, base: MutableMapping) -> None:
+        self._base = base
+        self._own: dict = {}
+
+    def owns(self, key: object) -> bool:
+        return key in self._own and self._own[key] is not self._DELETED
+
+    def __getitem__(self, key: object) -> Any:
+        if key in self._own:
+            value = self._own[key]
+            if value is self._DELETED:
+                raise KeyError(key)
+            return value
+        return self._base[key]
+
+    def __setitem__(self, key: object, value: Any) -> None:
+        self._own[key] = value
+
+    def __delitem__(self, key: object) -> None:
+        self[key]  # raises KeyError when missing
+        self._own[key] = self._DELETED
+
+    def __iter__(self) -> Iterator:
+        for key in self._base:
+            if key not in self._own:
+                yield key
+        for key, value in self._own.items():
+            if value is not self._DELETED:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _owns(mapping: MutableMapping, key: object) -> bool:
+    return not isinstance(mapping, Layer) or mapping.owns(key)
+
+
+class Catalog:
+    def __init__(self) -> None:
+        self.tables: MutableMapping[tuple[str, str], Table] = {}
+        self.indexes: MutableMapping[tuple[str, str], Index] = {}
+        self.triggers: MutableMapping[tuple[str, str, str], Trigger] = {}
+        self.functions: MutableMapping[tuple[str, str], Function] = {}
+        self.buckets: MutableMapping[str, Bucket] = {}
+        self.named: MutableMapping[tuple[str, tuple[str, ...]], Named] = {}
+        self.current_path = ""
+
+    # -- forking ---------------------------------------------------------
+
+    def fork(self) -> Catalog:
+        """A copy-on-write child: changes to it never reach this catalog."""
+        child = Catalog.__new__(Catalog)
+        child.tables = Layer(self.tables)
+        child.indexes = Layer(self.indexes)
+        child.triggers = Layer(self.triggers)
+        child.functions = Layer(self.functions)
+        child.buckets = Layer(self.buckets)
+        child.named = Layer(self.named)
+        child.current_path = self.current_path
+        return child
+
+    def _table_for_update(self, key: tuple[str, str]) -> Table | None:
+        table = self.tables.get(key)
+        if table is not None and not _owns(self.tables, key):
+            table = table.copy()
+            self.tables[key] = table
+        return table
+
+    def _function_for_update(self, key: tuple[str, str]) -> Function | None:
+        function = self.functions.get(key)
+        if function is not None and not _owns(self.functions, key):
+            function = function.copy()
+            self.functions[key] = function
+        return function
+
+    def _external_table(self, key: tuple[str, str]) -> Table:
+        """A table altered but never created here: a platform table."""
+        table = self._table_for_update(key)
+        if table is None:
+            table = Table(key[0], key[1], external=True)
+            self.tables[key] = table
+        return table
+
+    # -- questions rules ask ---------------------------------------------
+
+    def table(self, key: tuple[str, str]) -> Table | None:
+        return self.tables.get(key)
+
+    def exists(self, ref: ObjectRef) -> bool:
+        kind, key = ref.kind, ref.key
+        if kind in ("table", "view", "materialized view", "sequence"):
+            return key in self.tables
+        if kind == "column":
+            table = self.tables.get(key[:2])
+            return table is not None and key[2] in table.columns
+        if kind == "index":
+            return key in self.indexes
+        if kind == "trigger":
+            return key in self.triggers
+        if kind == "function":
+            return key in self.functions
+        if kind == "bucket":
+            return key[0] in self.buckets
+        return (kind, key) in self.named
+
+    def origin_of(self, ref: ObjectRef) -> Origin | None:
+        kind, key = ref.kind, ref.key
+        if kind == "column":
+            table = self.tables.get(key[:2])
+            column = table.columns.get(key[2]) if table else None
+            return column.origin if column else None
+        holder = {
+            "index": self.indexes,
+            "trigger": self.triggers,
+            "function": self.functions,
+        }.get(kind)
+        if holder is not None:
+            found = holder.get(key)
+        elif kind == "bucket":
+            found = self.buckets.get(key[0])
+        elif kind in ("table", "view", "materialized view", "sequence"):
+            found = self.tables.get(key)
+        else:
+            found = self.named.get((kind, key))
+        return found.origin if found else None
+
+    # -- replay ----------------------------------------------------------
+
+    def apply(self, statement: Statement) -> list[ObjectRef]:
+        """Replay one statement; returns the objects it created."""
+        handler = _HANDLERS.get(statement.node_type)
+        if handler is None:
+            return []
+        return handler(self, statement, statement.node)
+
+    def origin(self, statement: Statement, node_location: int = -1) -> Origin:
+        return Origin(self.current_path, statement.offset(node_location) if node_location >= 0 else statement.start)
+
+
+# ---------------------------------------------------------------------------
+# Statement handlers. Each takes (catalog, statement, node) and returns the
+# objects created. Unknown statements change nothing.
+
+Handler = Callable[[Catalog, Statement, dict], list[ObjectRef]]
+
+
+def _create_table(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    key = nodes.relation_key(node["relation"])
+    if key in catalog.tables and not catalog.tables[key].external:
+        return []  # IF NOT EXISTS, or an error the server would raise
+    temporary = node["relation"].get("relpersistence") == "t"
+    table = Table(key[0], key[1], temporary=temporary,
+                  origin=catalog.origin(statement, node["relation"].get("location", -1)))
+    catalog.tables[key] = table
+    for element in node.get("tableElts", ()):
+        if "ColumnDef" in element:
+            _add_column(catalog, table, element["ColumnDef"], statement)
+        elif "Constraint" in element:
+            _add_table_constraint(catalog, table, element["Constraint"])
+    return [ObjectRef("table", key)]
+
+
+def _add_column(catalog: Catalog, table: Table, column_def: dict, statement: Statement) -> Column:
+    type_node = column_def.get("typeName")
+    column = Column(
+        name=column_def.get("colname", ""),
+        type_name=nodes.type_name(type_node),
+        type_mods=nodes.type_mods(type_node),
+        base_type=nodes.base_type(type_node),
+        origin=catalog.origin(statement, column_def.get("location", -1)),
+    )
+    for item in column_def.get("constraints", ()):
+        constraint = item.get("Constraint", {})
+        contype = constraint.get("contype")
+        if contype in ("CONSTR_NOTNULL", "CONSTR_PRIMARY"):
+            column.not_null = True
+        elif contype == "CONSTR_DEFAULT":
+            column.default = constraint.get("raw_expr")
+        elif contype == "CONSTR_IDENTITY" or contype == "CONSTR_GENERATED":
+            column.default = {"Generated": {}}
+        elif contype == "CONSTR_FOREIGN":
+            _add_foreign_key(catalog, table, [column.name], constraint)
+    table.columns[column.name] = column
+    return column
+
+
+def _add_table_constraint(catalog: Catalog, table: Table, constraint: dict) -> None:
+    contype = constraint.get("contype")
+    if contype == "CONSTR_FOREIGN":
+        _add_foreign_key(catalog, table, nodes.names(constraint.get("fk_attrs")), constraint)
+    elif contype == "CONSTR_PRIMARY":
+        for name in nodes.names(constraint.get("keys")):
+            if name in table.columns:
+                table.columns[name].not_null = True
+
+
+def _add_foreign_key(catalog: Catalog, table: Table, columns: list[str], constraint: dict) -> None:
+    target = nodes.relation_key(constraint.get("pktable", {}))
+    table.foreign_keys.append(ForeignKey(columns, target))
+    referenced = catalog._table_for_update(target)
+    if referenced is not None:
+        referenced.referenced_by.add(table.key)
+
+
+def _create_table_as(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    into = node.get("into", {}).get("IntoClause", node.get("into", {}))
+    relation = into.get("rel")
+    if not relation:
+        return []
+    key = nodes.relation_key(relation)
+    kind = "materialized view" if node.get("objtype") == "OBJECT_MATVIEW" else "table"
+    catalog.tables[key] = Table(key[0], key[1], kind=kind, origin=catalog.origin(statement))
+    return [ObjectRef(kind, key)]
+
+
+def _create_view(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    key = nodes.relation_key(node["view"])
+    if key in catalog.tables:
+        return []  # CREATE OR REPLACE VIEW keeps the original
+    catalog.tables[key] = Table(key[0], key[1], kind="view", origin=catalog.origin(statement))
+    return [ObjectRef("view", key)]
+
+
+def _create_sequence(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    key = nodes.relation_key(node["sequence"])
+    if key in catalog.tables:
+        return []
+    catalog.tables[key] = Table(key[0], key[1], kind="sequence", origin=catalog.origin(statement))
+    return [ObjectRef("sequence", key)]
+
+
+def _alter_table(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or "relation" not in node:
+        return []
+    key = nodes.relation_key(node["relation"])
+    if key not in catalog.tables and node.get("missing_ok"):
+        return []
+    table = catalog._external_table(key)
+    created: list[ObjectRef] = []
+    for item in node.get("cmds", ()):
+        command = item.get("AlterTableCmd", {})
+        created.extend(_alter_table_command(catalog, statement, table, command))
+    return created
+
+
+def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, command: dict) -> list[ObjectRef]:
+    subtype = command.get("subtype")
+    name = command.get("name", "")
+    column = table.columns.get(name)
+    if subtype == "AT_AddColumn":
+        column_def = command.get("def", {}).get("ColumnDef", {})
+        if column_def.get("colname") in table.columns:
+            return []  # ADD COLUMN IF NOT EXISTS on an existing column
+        added = _add_column(catalog, table, column_def, statement)
+        return [ObjectRef("column", (table.schema, table.name, added.name))]
+    if subtype == "AT_DropColumn":
+        table.columns.pop(name, None)
+    elif subtype == "AT_AlterColumnType" and column is not None:
+        type_node = command.get("def", {}).get("ColumnDef", {}).get("typeName")
+        table.columns[name] = _replace(column, type_name=nodes.type_name(type_node),
+                                       type_mods=nodes.type_mods(type_node), base_type=nodes.base_type(type_node))
+    elif subtype in ("AT_SetNotNull", "AT_DropNotNull") and column is not None:
+        table.columns[name] = _replace(column, not_null=subtype == "AT_SetNotNull")
+    elif subtype == "AT_ColumnDefault" and column is not None:
+        table.columns[name] = _replace(column, default=command.get("def"))
+    elif subtype in ("AT_EnableRowSecurity", "AT_ForceRowSecurity"):
+        table.rls_enabled = True
+    elif subtype == "AT_DisableRowSecurity":
+        table.rls_enabled = False
+    elif subtype == "AT_AddConstraint":
+        _add_table_constraint(catalog, table, command.get("def", {}).get("Constraint", {}))
+    return []
+
+
+def _replace(column: Column, **changes: Any) -> Column:
+    clone = copy.copy(column)
+    for attribute, value in changes.items():
+        setattr(clone, attribute, value)
+    return clone
+
+
+def _create_index(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    table_key = nodes.relation_key(node["relation"])
+    name = node.get("idxname")
+    if not name:
+        return []  # an unnamed index gets a generated name; nothing to track
+    key = (table_key[0], name)
+    if key in catalog.indexes:
+        return []
+    catalog.indexes[key] = Index(key[0], name, table_key, unique=bool(node.get("unique")),
+                                 partial="whereClause" in node, origin=catalog.origin(statement))
+    table = catalog._external_table(table_key)
+    table.indexes.add(name)
+    return [ObjectRef("index", key)]
+
+
+def _create_trigger(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    table_key = nodes.relation_key(node["relation"])
+    name = node.get("trigname", "")
+    key = (table_key[0], table_key[1], name)
+    function_key = nodes.qualified(nodes.names(node.get("funcname")))
+    replaced = key in catalog.triggers
+    catalog.triggers[key] = Trigger(table_key[0], table_key[1], name, function_key, origin=catalog.origin(statement))
+    catalog._external_table(table_key).triggers.add(name)
+    function = catalog._function_for_update(function_key)
+    if function is not None:
+        function.triggers.add(key)
+    return [] if replaced else [ObjectRef("trigger", key)]
+
+
+def _create_function(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    key = nodes.qualified(nodes.names(node.get("funcname")))
+    existed = key in catalog.functions
+    function = Function(key[0], key[1], origin=catalog.origin(statement))
+    if existed:
+        function.triggers = set(catalog.functions[key].triggers)
+    _apply_function_options(function, node.get("options"))
+    catalog.functions[key] = function
+    return [] if existed else [ObjectRef("function", key)]
+
+
+def _apply_function_options(function: Function, options: list[dict] | None) -> None:
+    for element in nodes.def_elems(options):
+        name = element.get("defname")
+        argument = element.get("arg", {})
+        if name == "security":
+            function.security_definer = bool(argument.get("Boolean", {}).get("boolval", False))
+        elif name == "volatility":
+            function.volatility = argument.get("String", {}).get("sval", "volatile")[0]
+        elif name in ("set", "reset"):
+            variable = argument.get("VariableSetStmt", {})
+            if variable.get("name") == "search_path" or variable.get("kind") == "VAR_RESET_ALL":
+                # SET search_path = ... or FROM CURRENT pins it; RESET / DEFAULT unpins it.
+                function.search_path_fixed = variable.get("kind") in ("VAR_SET_VALUE", "VAR_SET_CURRENT")
+
+
+def _alter_function(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    key = nodes.qualified(nodes.names(node.get("func", {}).get("objname")))
+    function = catalog._function_for_update(key)
+    if function is not None:
+        _apply_function_options(function, node.get("actions"))
+    return []
+
+
+def _create_named(kind: str, key_of: Callable[[dict], tuple[str, ...]]) -> Handler:
+    def handler(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+        key = key_of(node)
+        if (kind, key) in catalog.named:
+            return []
+        catalog.named[(kind, key)] = Named(kind, key, catalog.origin(statement))
+        if kind == "policy":
+            catalog._external_table(key[:2]).policies.add(key[2])
+        return [ObjectRef(kind, key)]
+
+    return handler
+
+
+def _policy_key(node: dict) -> tuple[str, str, str]:
+    schema, table = nodes.relation_key(node["table"])
+    return (schema, table, node.get("policy_name", ""))
+
+
+def _define_stmt(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    if node.get("kind") != "OBJECT_TYPE":
+        return []
+    return _create_named("type", lambda n: nodes.qualified(nodes.names(n.get("defnames"))))(catalog, statement, node)
+
+
+# -- DROP -------------------------------------------------------------------
+
+
+def _drop(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    remove_type = node.get("removeType", "")
+    cascade = node.get("behavior") == "DROP_CASCADE"
+    for item in node.get("objects", ()):
+        parts = _drop_object_names(item)
+        if parts:
+            _drop_one(catalog, remove_type, parts, cascade)
+    return []
+
+
+def _drop_object_names(item: dict) -> list[str]:
+    if "List" in item:
+        return nodes.names(item["List"].get("items"))
+    if "ObjectWithArgs" in item:
+        return nodes.names(item["ObjectWithArgs"].get("objname"))
+    if "TypeName" in item:
+        return nodes.names(item["TypeName"].get("names"))
+    if "String" in item:
+        return [item["String"].get("sval", "")]
+    return []
+
+
+def _drop_one(catalog: Catalog, remove_type: str, parts: list[str], cascade: bool) -> None:
+    if remove_type in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE"):
+        drop_relation(catalog, nodes.qualified(parts))
+    elif remove_type == "OBJECT_INDEX":
+        drop_index(catalog, nodes.qualified(parts))
+    elif remove_type == "OBJECT_FUNCTION" or remove_type == "OBJECT_PROCEDURE" or remove_type == "OBJECT_ROUTINE":
+        drop_function(catalog, nodes.qualified(parts), cascade)
+    elif remove_type in ("OBJECT_TRIGGER", "OBJECT_POLICY"):
+        schema, table = nodes.qualified(parts[:-1])
+        if remove_type == "OBJECT_TRIGGER":
+            drop_trigger(catalog, (schema, table, parts[-1]))
+        else:
+            drop_policy(catalog, (schema, table, parts[-1]))
+    elif remove_type in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
+        catalog.named.pop(("type", nodes.qualified(parts)), None)
+    elif remove_type == "OBJECT_SCHEMA":
+        drop_schema(catalog, parts[-1], cascade)
+    elif remove_type == "OBJECT_EXTENSION":
+        catalog.named.pop(("extension", (parts[-1],)), None)
+
+
+def drop_relation(catalog: Catalog, key: tuple[str, str]) -> None:
+    table = catalog.tables.get(key)
+    if table is None:
+        return
+    del catalog.tables[key]
+    for index_name in table.indexes:
+        catalog.indexes.pop((key[0], index_name), None)
+    for trigger_name in table.triggers:
+        drop_trigger(catalog, (key[0], key[1], trigger_name))
+    for policy_name in table.policies:
+        catalog.named.pop(("policy", (key[0], key[1], policy_name)), None)
+    for foreign_key in table.foreign_keys:
+        referenced = catalog._table_for_update(foreign_key.target)
+        if referenced is not None:
+            referenced.referenced_by.discard(key)
+
+
+def drop_index(catalog: Catalog, key: tuple[str, str]) -> None:
+    index = catalog.indexes.pop(key, None)
+    if index is not None:
+        table = catalog._table_for_update(index.table)
+        if table is not None:
+            table.indexes.discard(index.name)
+
+
+def drop_trigger(catalog: Catalog, key: tuple[str, str, str]) -> None:
+    trigger = catalog.triggers.pop(key, None)
+    if trigger is None:
+        return
+    table = catalog._table_for_update((key[0], key[1]))
+    if table is not None:
+        table.triggers.discard(key[2])
+    function = catalog._function_for_update(trigger.function)
+    if function is not None:
+        function.triggers.discard(key)
+
+
+def drop_policy(catalog: Catalog, key: tuple[str, str, str]) -> None:
+    catalog.named.pop(("policy", key), None)
+    table = catalog._table_for_update((key[0], key[1]))
+    if table is not None:
+        table.policies.discard(key[2])
+
+
+def drop_function(catalog: Catalog, key: tuple[str, str], cascade: bool) -> None:
+    function = catalog.functions.get(key)
+    if function is None:
+        return
+    if cascade:
+        for trigger_key in list(function.triggers):
+            drop_trigger(catalog, trigger_key)
+    del catalog.functions[key]
+
+
+def drop_schema(catalog: Catalog, schema: str, cascade: bool) -> None:
+    catalog.named.pop(("schema", (schema,)), None)
+    if not cascade:
+        return
+    for key in [key for key in catalog.tables if key[0] == schema]:
+        drop_relation(catalog, key)
+    for key in [key for key in catalog.functions if key[0] == schema]:
+        drop_function(catalog, key, cascade=True)
+    for named_key in [k for k in catalog.named if len(k[1]) > 1 and k[1][0] == schema]:
+        del catalog.named[named_key]
+
+
+def _rename(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    rename_type = node.get("renameType")
+    relation = node.get("relation")
+    new_name = node.get("newname", "")
+    if relation is None:
+        return []
+    key = nodes.relation_key(relation)
+    if rename_type in ("OBJECT_TABLE", "OBJECT_VIEW") and key in catalog.tables:
+        table = catalog._table_for_update(key)
+        del catalog.tables[key]
+        table.name = new_name
+        catalog.tables[table.key] = table
+    elif rename_type == "OBJECT_COLUMN":
+        table = catalog._table_for_update(key)
+        if table is not None and node.get("subname") in table.columns:
+            column = _replace(table.columns.pop(node["subname"]), name=new_name)
+            table.columns[new_name] = column
+    elif rename_type == "OBJECT_INDEX" and key in catalog.indexes:
+        index = copy.copy(catalog.indexes[key])
+        drop_index(catalog, key)
+        index.name = new_name
+        catalog.indexes[(key[0], new_name)] = index
+        owner = catalog._table_for_update(index.table)
+        if owner is not None:
+            owner.indexes.add(new_name)
+    return []
+
+
+# -- storage.buckets rows ------------------------------------------------------
+
+
+def _insert(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    if nodes.relation_key(node["relation"]) != BUCKETS_TABLE:
+        return []
+    columns = [target.get("ResTarget", {}).get("name", "") for target in node.get("cols", ())]
+    select = node.get("selectStmt", {}).get("SelectStmt", {})
+    conflict = node.get("onConflictClause", {}).get("action")
+    created = []
+    for row in select.get("valuesLists", ()):
+        values = [nodes.const_value(item) for item in row.get("List", {}).get("items", ())]
+        record = dict(zip(columns, values))
+        bucket_id = record.get("id")
+        if not isinstance(bucket_id, str):
+            continue
+        if bucket_id in catalog.buckets and conflict == "ONCONFLICT_NOTHING":
+            continue
+        existed = bucket_id in catalog.buckets
+        catalog.buckets[bucket_id] = Bucket(bucket_id, record, catalog.origin(statement))
+        if not existed:
+            created.append(ObjectRef("bucket", (bucket_id,)))
+    return created
+
+
+def _update(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    if nodes.relation_key(node["relation"]) != BUCKETS_TABLE:
+        return []
+    changes = {}
+    for item in node.get("targetList", ()):
+        target = item.get("ResTarget", {})
+        changes[target.get("name", "")] = nodes.const_value(target.get("val"))
+    for bucket_id in _bucket_ids(catalog, node.get("whereClause")):
+        bucket = catalog.buckets[bucket_id]
+        catalog.buckets[bucket_id] = Bucket(bucket_id, {**bucket.values, **changes}, bucket.origin)
+    return []
+
+
+def _delete(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+    if nodes.relation_key(node["relation"]) != BUCKETS_TABLE:
+        return []
+    for bucket_id in _bucket_ids(catalog, node.get("whereClause")):
+        del catalog.buckets[bucket_id]
+    return []
+
+
+def _bucket_ids(catalog: Catalog, where: dict | None) -> list[str]:
+    """The known buckets a WHERE clause selects: `id = 'x'`, `id IN (...)`,
+    `name = ...`, or every bucket when there is no WHERE."""
+    if where is None:
+        return list(catalog.buckets)
+    expression = where.get("A_Expr")
+    if expression is None:
+        return []
+    column = nodes.names(expression.get("lexpr", {}).get("ColumnRef", {}).get("fields"))
+    if column not in (["id"], ["name"]):
+        return []
+    right = expression.get("rexpr", {})
+    if expression.get("kind") == "AEXPR_IN":
+        wanted = [nodes.const_value(item) for item in right.get("List", {}).get("items", ())]
+    else:
+        wanted = [nodes.const_value(right)]
+    return [bucket_id for bucket_id, bucket in catalog.buckets.items()
+            if (bucket_id if column == ["id"] else bucket.values.get("name")) in wanted]
+
+
+_HANDLERS: dict[str, Handler] = {
+    "CreateStmt": _create_table,
+    "CreateTableAsStmt": _create_table_as,
+    "ViewStmt": _create_view,
+    "CreateSeqStmt": _create_sequence,
+    "AlterTableStmt": _alter_table,
+    "IndexStmt": _create_index,
+    "CreateTrigStmt": _create_trigger,
+    "CreateFunctionStmt": _create_function,
+    "AlterFunctionStmt": _alter_function,
+    "CreatePolicyStmt": _create_named("policy", _policy_key),
+    "CreateEnumStmt": _create_named("type", lambda n: nodes.qualified(nodes.names(n.get("typeName")))),
+    "CompositeTypeStmt": _create_named("type", lambda n: nodes.relation_key(n.get("typevar", {}))),
+    "CreateDomainStmt": _create_named("type", lambda n: nodes.qualified(nodes.names(n.get("domainname")))),
+    "DefineStmt": _define_stmt,
+    "CreateSchemaStmt": _create_named("schema", lambda n: (n.get("schemaname", ""),)),
+    "CreateExtensionStmt": _create_named("extension", lambda n: (n.get("extname", ""),)),
+    "DropStmt": _drop,
+    "RenameStmt": _rename,
+    "InsertStmt": _insert,
+    "UpdateStmt": _update,
+    "DeleteStmt": _delete,
+}
+
+# UNKNOWN is re-exported for rules that inspect bucket values.
+__all__ = ["Catalog", "ObjectRef", "Origin", "Table", "Column", "Index", "Trigger", "Function", "Bucket", "UNKNOWN"]

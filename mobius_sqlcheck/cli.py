@@ -1,0 +1,65 @@
+"""Command-line entry point: parses arguments and hands off to one command module.
+
+Each command lives in `mobius_sqlcheck/commands/<name>.py` and defines
+`add_arguments(parser)` and `run(args) -> int`. Only the module of the command
+being run is imported, so `lint` never pays for psycopg or sqlfluff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from mobius_sqlcheck import __version__
+from mobius_sqlcheck.errors import EXIT_INTERRUPTED, EXIT_USAGE, OperationFailed, UsageError
+
+COMMANDS: dict[str, str] = {
+    "lint": "lint migrations and scan other files for direct connection strings",
+    "rules": "list the rules",
+    "explain": "print a rule's documentation",
+    "format": "fix SQL formatting with sqlfluff",
+    "lock": "write the migration lock file (sqlcheck.sum)",
+    "apply": "apply pending migrations through the transaction pooler",
+    "status": "show applied, pending and modified migrations",
+    "rollback": "roll back applied migrations with their rollback files",
+    "verify": "compare the live database with what the migrations create",
+    "baseline": "record migrations that were applied by hand",
+}
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mobius-sqlcheck",
+        description="Lint, lock and apply PostgreSQL / Supabase migrations.",
+    )
+    parser.add_argument("--version", action="version", version=f"mobius-sqlcheck {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, summary in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=summary, description=summary)
+        if name == command:
+            command_module(name).add_arguments(sub)
+    return parser
+
+
+def command_module(name: str):  # -> module with add_arguments / run
+    return importlib.import_module(f"mobius_sqlcheck.commands.{name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    args = build_parser(command).parse_args(argv)
+    try:
+        return command_module(args.command).run(args)
+    except UsageError as error:
+        print(f"mobius-sqlcheck: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OperationFailed as error:
+        print(f"mobius-sqlcheck: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("mobius-sqlcheck: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 1

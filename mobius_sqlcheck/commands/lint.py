@@ -1,0 +1,76 @@
+"""`mobius-sqlcheck lint [PATH ...]`: lint migrations and scan other files."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from mobius_sqlcheck.config import FAIL_LEVELS, Config, load_config
+from mobius_sqlcheck.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from mobius_sqlcheck.reporters import FORMATS, renderer
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="files or directories (default: the configured migrations directory)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--select", action="append", default=[], metavar="CODES",
+                        help="only these rules (comma-separated codes or prefixes, e.g. MSC3,MSC401)")
+    parser.add_argument("--ignore", action="append", default=[], metavar="CODES", help="skip these rules")
+    parser.add_argument("--fail-on", choices=FAIL_LEVELS, help="lowest severity that fails the run")
+    parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read (default: found upwards)")
+    parser.add_argument("--sarif-file", metavar="FILE", help="also write SARIF 2.1.0 to FILE")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+
+def run(args: argparse.Namespace) -> int:
+    from mobius_sqlcheck.engine import lint_paths
+
+    config = configure(args)
+    paths = args.paths or [config.migrations]
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"no such file or directory: {path}")
+    result = lint_paths(paths, config)
+    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
+                                       and "NO_COLOR" not in os.environ)
+    sys.stdout.write(renderer(args.format)(result, colour=colour))
+    if args.sarif_file:
+        _write(args.sarif_file, renderer("sarif")(result))
+    return exit_code(result, config)
+
+
+def configure(args: argparse.Namespace) -> Config:
+    from mobius_sqlcheck.rules import expand_selectors
+
+    config = load_config(args.config)
+    if args.select:
+        config.select = _split(args.select)
+        expand_selectors(config.select, "--select")
+    if args.ignore:
+        config.ignore = config.ignore + _split(args.ignore)
+        expand_selectors(config.ignore, "--ignore")
+    if args.fail_on:
+        config.fail_on = args.fail_on
+    return config
+
+
+def exit_code(result, config: Config) -> int:
+    if result.internal_errors or result.error_count:
+        return EXIT_FINDINGS
+    if config.fail_on == "warning" and result.warning_count:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _split(values: list[str]) -> list[str]:
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None

@@ -1,0 +1,165 @@
+"""`[tool.mobius_sqlcheck]` in pyproject.toml, validated into a typed Config.
+
+Every bad value raises UsageError naming the key, so the CLI exits 2 with a
+message the user can act on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from mobius_sqlcheck.errors import UsageError
+
+SECTION = "tool.mobius_sqlcheck"
+SEVERITIES = ("error", "warning", "off")
+FAIL_LEVELS = ("error", "warning")
+
+DEFAULT_INDEX_PATTERN = r"^idx_{table}_[a-z0-9_]+$"
+DEFAULT_TRIGGER_PATTERN = r"^{table}_[a-z0-9_]+_trigger$"
+DEFAULT_CONSTRAINT_PATTERN = r"^{table}_[a-z0-9_]+_(pkey|fkey|key|check|excl)$"
+
+
+@dataclass
+class Config:
+    migrations: str = "migrations"
+    select: list[str] = field(default_factory=list)  # empty: every rule on by default
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    fail_on: str = "error"
+    index_name_pattern: str = DEFAULT_INDEX_PATTERN
+    trigger_name_pattern: str = DEFAULT_TRIGGER_PATTERN
+    constraint_name_pattern: str = DEFAULT_CONSTRAINT_PATTERN
+    pooler_port: int = 6543
+    allowed_hosts: list[str] = field(default_factory=lambda: ["localhost", "127.0.0.1", "::1"])
+    grandfathered_duplicate_versions: list[str] = field(default_factory=list)
+    format_check: bool = False
+    lock_file: str = "sqlcheck.sum"
+    statement_timeout: str = "15min"
+    lock_timeout: str = "10s"
+    # Where the config came from, for messages and relative paths.
+    source: str | None = None
+
+    def rule_severity(self, code: str, default: str) -> str:
+        return self.severity.get(code, default)
+
+
+_KEY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "migrations": str,
+    "select": list,
+    "ignore": list,
+    "severity": dict,
+    "fail_on": str,
+    "index_name_pattern": str,
+    "trigger_name_pattern": str,
+    "constraint_name_pattern": str,
+    "pooler_port": int,
+    "allowed_hosts": list,
+    "grandfathered_duplicate_versions": list,
+    "format_check": bool,
+    "lock_file": str,
+    "statement_timeout": str,
+    "lock_timeout": str,
+}
+_LIST_ITEM_TYPES = {"select": str, "ignore": str, "allowed_hosts": str, "grandfathered_duplicate_versions": str}
+
+
+def find_pyproject(start: str) -> str | None:
+    directory = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
+    path = explicit_path or find_pyproject(start)
+    if path is None:
+        return Config()
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as error:
+        raise UsageError(f"cannot read config {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{path}: invalid TOML: {error}") from None
+    table = document.get("tool", {}).get("mobius_sqlcheck")
+    if table is None:
+        if explicit_path:
+            raise UsageError(f"{path}: no [{SECTION}] table")
+        return Config()
+    config = config_from_table(table, path)
+    config.migrations = _relative_to(config.migrations, os.path.dirname(path))
+    return config
+
+
+def config_from_table(table: dict[str, Any], source: str = "pyproject.toml") -> Config:
+    if not isinstance(table, dict):
+        raise UsageError(f"{source}: [{SECTION}] must be a table")
+    for key, value in table.items():
+        _check_type(key, value, source)
+    config = Config(**table, source=source)
+    _check_values(config, source)
+    return config
+
+
+def _check_type(key: str, value: Any, source: str) -> None:
+    expected = _KEY_TYPES.get(key)
+    if expected is None:
+        raise UsageError(f"{source}: unknown key {SECTION}.{key}")
+    # bool is an int in Python; a port of `true` is still wrong.
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise UsageError(f"{source}: {SECTION}.{key} must be {_type_name(expected)}, got {value!r}")
+    item_type = _LIST_ITEM_TYPES.get(key)
+    if item_type and not all(isinstance(item, item_type) for item in value):
+        raise UsageError(f"{source}: {SECTION}.{key} must be a list of strings, got {value!r}")
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a table"}
+    return names.get(expected, str(expected)) if isinstance(expected, type) else "a value"
+
+
+def _check_values(config: Config, source: str) -> None:
+    from mobius_sqlcheck.rules import expand_selectors
+
+    if config.fail_on not in FAIL_LEVELS:
+        raise UsageError(f"{source}: {SECTION}.fail_on must be one of {', '.join(FAIL_LEVELS)}")
+    if not 0 < config.pooler_port < 65536:
+        raise UsageError(f"{source}: {SECTION}.pooler_port must be a TCP port (1-65535)")
+    for key in ("select", "ignore"):
+        expand_selectors(getattr(config, key), f"{SECTION}.{key}")
+    for code, level in config.severity.items():
+        expand_selectors([code], f"{SECTION}.severity")
+        if level not in SEVERITIES:
+            raise UsageError(f"{source}: {SECTION}.severity.{code} must be one of {', '.join(SEVERITIES)}")
+    for key in ("index_name_pattern", "trigger_name_pattern", "constraint_name_pattern"):
+        compile_name_pattern(getattr(config, key), "example", f"{SECTION}.{key}")
+    for version in config.grandfathered_duplicate_versions:
+        if not version.isdigit():
+            raise UsageError(f"{source}: {SECTION}.grandfathered_duplicate_versions: {version!r} is not a version number")
+
+
+def compile_name_pattern(pattern: str, table: str, key: str = "pattern") -> re.Pattern[str]:
+    """A naming pattern is a regular expression in which `{table}` stands for the table name."""
+    try:
+        return re.compile(pattern.replace("{table}", re.escape(table)))
+    except re.error as error:
+        raise UsageError(f"{key}: invalid regular expression {pattern!r}: {error}") from None
+
+
+def _relative_to(path: str, base: str) -> str:
+    if os.path.isabs(path):
+        return path
+    joined = os.path.join(base, path)
+    try:
+        return os.path.relpath(joined)
+    except ValueError:  # another drive on Windows
+        return joined

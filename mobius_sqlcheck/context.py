@@ -1,0 +1,77 @@
+"""What a rule's check function is given: read-only views of the run.
+
+There is one context type per rule scope (see `mobius_sqlcheck.rules`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
+from mobius_sqlcheck.config import Config
+from mobius_sqlcheck.migrations import MigrationFile, MigrationSet
+from mobius_sqlcheck.parse import ParsedFile, Statement
+from mobius_sqlcheck.source import ReadProblem, SourceFile
+
+
+@dataclass
+class StatementContext:
+    """One per file; `catalog` is the state before the statement being checked."""
+
+    config: Config
+    source: SourceFile
+    migration: MigrationFile | None
+    catalog: Catalog
+    statements: list[Statement]
+    no_transaction: bool = False
+    tables_created_in_file: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def is_rollback(self) -> bool:
+        return self.migration is not None and self.migration.is_rollback
+
+    def is_existing_table(self, key: tuple[str, str]) -> bool:
+        """True for a table that may hold rows: created by an earlier file, or
+        never created in this directory at all (a platform table)."""
+        return key not in self.tables_created_in_file
+
+
+@dataclass
+class FileContext:
+    config: Config
+    migration: MigrationFile
+    source: SourceFile | None  # None when the file could not be read
+    parsed: ParsedFile | None
+    migration_set: MigrationSet
+
+
+@dataclass
+class MigrationsContext:
+    config: Config
+    migration_set: MigrationSet
+    sources: dict[str, SourceFile | ReadProblem]
+
+
+@dataclass
+class RollbackContext:
+    """A forward migration, its rollback, and the catalog after each."""
+
+    config: Config
+    forward: MigrationFile
+    rollback: MigrationFile
+    created: list[tuple[ObjectRef, Origin]]
+    after_forward: Catalog
+    after_rollback: Catalog
+
+
+@dataclass
+class HistoryContext:
+    config: Config
+    migration_set: MigrationSet
+    catalog: Catalog  # after every forward migration
+
+
+@dataclass
+class TextContext:
+    config: Config
+    source: SourceFile

@@ -1,0 +1,48 @@
+"""What rules report (Finding) and what users see (Diagnostic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Finding:
+    """A rule's report. `start`/`end` are byte offsets into the file at `path`
+    (the file being checked when `path` is None)."""
+
+    message: str
+    start: int = 0
+    end: int | None = None
+    hint: str | None = None
+    path: str | None = None
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    rule: str
+    name: str
+    severity: str  # "error" or "warning"
+    message: str
+    hint: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.rule)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "rule": self.rule,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+        }

@@ -1,0 +1,406 @@
+"""The lint pipeline: read -> parse -> replay into the catalog -> rules ->
+suppressions and config -> diagnostics (the reporters print them).
+
+Data flows one way. `lint_paths` groups the paths the user gave into
+migrations directories (linted as a whole, since order and history matter, but
+reported only for the files given) and other files (SQL outside a migrations
+directory is syntax-checked; any text file gets the text rules, such as the
+connection-string scan).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
+from mobius_sqlcheck.config import Config
+from mobius_sqlcheck.context import (
+    FileContext,
+    HistoryContext,
+    MigrationsContext,
+    RollbackContext,
+    StatementContext,
+    TextContext,
+)
+from mobius_sqlcheck.diagnostics import Diagnostic, Finding
+from mobius_sqlcheck.migrations import (
+    MigrationFile,
+    MigrationSet,
+    build_migration_set,
+    has_no_transaction_directive,
+    is_migrations_directory,
+    list_sql_files,
+)
+from mobius_sqlcheck.parse import ParsedFile, Statement, parse_source
+from mobius_sqlcheck.rules import Rule, all_rules, expand_selectors
+from mobius_sqlcheck.source import ReadProblem, SourceFile, read_source
+from mobius_sqlcheck.suppressions import Suppression, find_suppressions
+
+# Directories never worth walking into when a directory is given.
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
+              ".hypothesis", ".tox", "build", "dist", ".mobius-sqlcheck-cache"}
+# Files scanned by the text rules when found by walking a directory.
+_TEXT_SUFFIXES = (".env", ".yaml", ".yml", ".toml", ".py", ".sh", ".bash", ".md", ".json", ".ini",
+                  ".cfg", ".conf", ".txt", ".js", ".ts", ".properties", ".tf", ".example")
+
+
+@dataclass
+class LintResult:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: int = 0
+    internal_errors: int = 0
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warning_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "warning")
+
+
+@dataclass
+class _Raw:
+    """A finding with its rule, before suppressions: offsets are still bytes."""
+
+    rule: Rule
+    path: str
+    start: int
+    end: int | None
+    message: str
+    hint: str | None
+
+
+class ActiveRules:
+    """The rules this run uses (after select/ignore/severity), by scope."""
+
+    def __init__(self, config: Config) -> None:
+        rules = all_rules()
+        selected = expand_selectors(config.select, "select") if config.select else None
+        ignored = expand_selectors(config.ignore, "ignore")
+        self.severity: dict[str, str] = {}
+        for code, rule in rules.items():
+            level = config.severity.get(code)
+            if level is None:
+                level = rule.severity
+                if selected is not None:
+                    level = ("warning" if level == "off" else level) if code in selected else "off"
+            if code in ignored:
+                level = "off"
+            self.severity[code] = level
+        self.enabled = {code: rule for code, rule in rules.items() if self.severity[code] != "off"}
+        self.by_scope: dict[str, list[Rule]] = {}
+        for rule in self.enabled.values():
+            self.by_scope.setdefault(rule.scope, []).append(rule)
+        self.by_node_type: dict[str, list[Rule]] = {}
+        for rule in self.by_scope.get("statement", ()):
+            for node_type in rule.node_types:
+                self.by_node_type.setdefault(node_type, []).append(rule)
+        self.for_every_statement = self.by_node_type.pop("*", [])
+
+    def statement_rules(self, node_type: str) -> list[Rule]:
+        specific = self.by_node_type.get(node_type)
+        if specific is None:
+            return self.for_every_statement
+        return specific + self.for_every_statement if self.for_every_statement else specific
+
+    def is_on(self, code: str) -> bool:
+        return code in self.enabled
+
+
+class Run:
+    """State of one lint run: collects raw findings from every stage."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.rules = ActiveRules(config)
+        self.raw: list[_Raw] = []
+        self.sources: dict[str, SourceFile] = {}
+        self.suppressions: dict[str, list[Suppression]] = {}
+        self.read_problems: dict[str, ReadProblem] = {}  # unreadable files keep their own line/column
+        self.reported: set[str] = set()
+        self.internal_errors = 0
+
+    # -- recording --------------------------------------------------------
+
+    def add(self, code: str, path: str, start: int, message: str, end: int | None = None,
+            hint: str | None = None) -> None:
+        rule = self.rules.enabled.get(code)
+        if rule is not None:
+            self.raw.append(_Raw(rule, path, start, end, message, hint or rule.default_hint))
+
+    def call(self, rule: Rule, default_path: str, at: int, check: Callable[[], Iterable[Finding]]) -> None:
+        """Run one check; a rule that raises becomes MSC004 at `at`, and the
+        run goes on."""
+        try:
+            findings = list(check())
+        except Exception as error:  # noqa: BLE001 - isolating a faulty rule is the point
+            self.internal_errors += 1
+            self.add("MSC004", default_path, at,
+                     f"rule {rule.code} ({rule.name}) failed here: {type(error).__name__}: {error}",
+                     hint="This is a bug in mobius-sqlcheck; the other findings are still reported.")
+            return
+        for finding in findings:
+            self.raw.append(_Raw(rule, finding.path or default_path, finding.start, finding.end,
+                                 finding.message, finding.hint or rule.default_hint))
+
+    # -- reading ----------------------------------------------------------
+
+    def read(self, path: str) -> SourceFile | ReadProblem:
+        source = read_source(path)
+        if isinstance(source, ReadProblem):
+            self.add("MSC002", path, 0, source.message)
+            self.read_problems[path] = source
+        else:
+            self.sources[path] = source
+        return source
+
+    def parse(self, source: SourceFile) -> ParsedFile:
+        parsed = parse_source(source)
+        for problem in parsed.problems:
+            self.add(problem.code, source.path, problem.offset, problem.message, end=problem.end)
+        self.suppressions[source.path] = find_suppressions(source, parsed.statements)
+        return parsed
+
+
+def lint_paths(paths: list[str], config: Config) -> LintResult:
+    run = Run(config)
+    migration_dirs, sql_files, text_files = _classify_paths(paths, config)
+    for directory, given in migration_dirs.items():
+        run.reported.update(given)
+        _lint_migration_directory(run, directory, given)
+    for path in sql_files:
+        run.reported.add(path)
+        source = run.read(path)
+        if isinstance(source, SourceFile):
+            run.parse(source)
+            _run_text_rules(run, source)
+    for path in text_files:
+        run.reported.add(path)
+        source = run.read(path)
+        if isinstance(source, SourceFile):
+            _run_text_rules(run, source)
+    result = LintResult(files=len(run.reported), internal_errors=run.internal_errors)
+    result.diagnostics = _finish(run)
+    return result
+
+
+# -- path classification ----------------------------------------------------------
+
+
+def _classify_paths(paths: list[str], config: Config) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """Split the user's paths into migrations directories (with the files to
+    report), loose SQL files and other text files."""
+    migration_dirs: dict[str, list[str]] = {}
+    directory_of: dict[str, str] = {}  # absolute directory -> spelling used first
+    sql_files: list[str] = []
+    text_files: list[str] = []
+
+    def add_sql(path: str) -> None:
+        directory = os.path.dirname(path)
+        absolute = os.path.abspath(directory or ".")
+        if absolute not in directory_of:
+            if not is_migrations_directory(directory or ".", config.migrations):
+                sql_files.append(path)
+                return
+            directory_of[absolute] = directory
+        migration_dirs.setdefault(directory_of[absolute], []).append(path)
+
+    for path in paths:
+        if os.path.isdir(path) and not path.lower().endswith(".sql"):
+            for found in _walk(path):
+                (add_sql if found.lower().endswith(".sql") else text_files.append)(found)
+        elif path.lower().endswith(".sql"):
+            add_sql(path)
+        else:
+            text_files.append(path)
+    return migration_dirs, sql_files, text_files
+
+
+def _walk(directory: str) -> list[str]:
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            if name.lower().endswith(".sql") or name.lower().endswith(_TEXT_SUFFIXES) or name.startswith(".env"):
+                found.append(os.path.join(root, name))
+    return found
+
+
+# -- migrations ---------------------------------------------------------------------
+
+
+def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> None:
+    migration_set = build_migration_set(directory or ".", _context_paths(directory, given))
+    sources = {m.path: run.read(m.path) for m in migration_set.all_files()}
+    for path in migration_set.other_sql:
+        sources[path] = run.read(path)
+    parsed = {path: run.parse(source) for path, source in sources.items() if isinstance(source, SourceFile)}
+
+    _run_set_rules(run, MigrationsContext(run.config, migration_set, sources))
+    catalog = _replay_and_check(run, migration_set, sources, parsed)
+    for orphan in migration_set.orphan_rollbacks:
+        _check_statements(run, orphan, sources.get(orphan.path), parsed.get(orphan.path), catalog.fork())
+    for migration in migration_set.all_files():
+        _run_file_rules(run, migration, sources.get(migration.path), parsed.get(migration.path), migration_set)
+    for rule in run.rules.by_scope.get("history", ()):
+        first = migration_set.forwards[0].path if migration_set.forwards else directory
+        run.call(rule, first, 0, lambda rule=rule: rule.check(HistoryContext(run.config, migration_set, catalog)))
+
+
+def _context_paths(directory: str, given: list[str]) -> list[str]:
+    """Every .sql file of the directory, spelled like the files the user gave."""
+    by_name = {os.path.basename(path): path for path in given}
+    return [by_name.get(os.path.basename(path), path) for path in list_sql_files(directory or ".")] or given
+
+
+def _replay_and_check(run: Run, migration_set: MigrationSet, sources: dict, parsed: dict) -> Catalog:
+    catalog = Catalog()
+    for forward in migration_set.forwards:
+        created = _check_statements(run, forward, sources.get(forward.path), parsed.get(forward.path), catalog)
+        rollback = migration_set.rollback_for(forward)
+        if rollback is not None:
+            after_rollback = catalog.fork()
+            _check_statements(run, rollback, sources.get(rollback.path), parsed.get(rollback.path), after_rollback)
+            context = RollbackContext(run.config, forward, rollback, created, catalog, after_rollback)
+            for rule in run.rules.by_scope.get("rollback", ()):
+                run.call(rule, forward.path, 0, lambda rule=rule: rule.check(context))
+    return catalog
+
+
+def _check_statements(run: Run, migration: MigrationFile, source: SourceFile | ReadProblem | None,
+                      parsed: ParsedFile | None, catalog: Catalog) -> list[tuple[ObjectRef, Origin]]:
+    """Run the statement rules on one file while replaying it into `catalog`;
+    returns what the file created."""
+    if parsed is None or not isinstance(source, SourceFile):
+        return []
+    catalog.current_path = migration.path
+    context = StatementContext(run.config, source, migration, catalog, parsed.statements,
+                               no_transaction=has_no_transaction_directive(source.text))
+    reported = migration.path in run.reported
+    created: list[tuple[ObjectRef, Origin]] = []
+    for statement in parsed.statements:
+        if reported:
+            for rule in run.rules.statement_rules(statement.node_type):
+                run.call(rule, migration.path, statement.start,
+                         lambda rule=rule, statement=statement: rule.check(statement, context))
+        created.extend(_replay(run, catalog, statement, context))
+    return created
+
+
+def _replay(run: Run, catalog: Catalog, statement: Statement,
+            context: StatementContext) -> list[tuple[ObjectRef, Origin]]:
+    try:
+        refs = catalog.apply(statement)
+    except Exception as error:  # noqa: BLE001 - a catalog bug must not stop the run
+        run.internal_errors += 1
+        run.add("MSC004", catalog.current_path, statement.start,
+                f"the catalog could not replay this statement: {type(error).__name__}: {error}")
+        return []
+    result = []
+    for ref in refs:
+        if ref.kind == "table":
+            context.tables_created_in_file.add(ref.key)  # type: ignore[arg-type]
+        result.append((ref, catalog.origin_of(ref) or Origin(catalog.current_path, statement.start)))
+    return result
+
+
+def _run_set_rules(run: Run, context: MigrationsContext) -> None:
+    for rule in run.rules.by_scope.get("migrations", ()):
+        run.call(rule, context.migration_set.directory, 0, lambda rule=rule: rule.check(context))
+
+
+def _run_file_rules(run: Run, migration: MigrationFile, source: SourceFile | ReadProblem | None,
+                    parsed: ParsedFile | None, migration_set: MigrationSet) -> None:
+    if migration.path not in run.reported:
+        return
+    readable = source if isinstance(source, SourceFile) else None
+    context = FileContext(run.config, migration, readable, parsed, migration_set)
+    for rule in run.rules.by_scope.get("file", ()):
+        run.call(rule, migration.path, 0, lambda rule=rule: rule.check(context))
+
+
+def _run_text_rules(run: Run, source: SourceFile) -> None:
+    context = TextContext(run.config, source)
+    for rule in run.rules.by_scope.get("text", ()):
+        run.call(rule, source.path, 0, lambda rule=rule: rule.check(context))
+
+
+# -- suppressions, positions, order -----------------------------------------------------
+
+
+def _finish(run: Run) -> list[Diagnostic]:
+    kept = [raw for raw in run.raw if raw.path in run.reported and not _suppressed(run, raw)]
+    kept.extend(_unused_suppressions(run))
+    diagnostics = [_to_diagnostic(run, raw) for raw in kept]
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return diagnostics
+
+
+def _suppressed(run: Run, raw: _Raw) -> bool:
+    hit = False
+    for suppression in run.suppressions.get(raw.path, ()):
+        if suppression.covers(raw.rule.code, raw.start):
+            suppression.used.add(raw.rule.code)
+            hit = True
+    return hit
+
+
+def _unused_suppressions(run: Run) -> list[_Raw]:
+    rule = run.rules.enabled.get("MSC009")
+    if rule is None:
+        return []
+    known = all_rules()
+    found = []
+    for path, suppressions in run.suppressions.items():
+        if path not in run.reported:
+            continue
+        for suppression in suppressions:
+            if not suppression.codes:
+                found.append(_Raw(rule, path, suppression.offset, None,
+                                  "suppression comment names no rule", rule.default_hint))
+            for code in suppression.codes:
+                if code not in known:
+                    message = f"suppression names unknown rule {code}"
+                elif code not in suppression.used and run.rules.is_on(code):
+                    message = f"suppression of {code} suppressed nothing"
+                else:
+                    continue
+                found.append(_Raw(rule, path, suppression.offset, None, message, rule.default_hint))
+    return [raw for raw in found if not _suppressed(run, raw)]
+
+
+def _to_diagnostic(run: Run, raw: _Raw) -> Diagnostic:
+    source = run.sources.get(raw.path)
+    problem = run.read_problems.get(raw.path)
+    if source is not None:
+        start = source.position(raw.start)
+        end = source.position(raw.end) if raw.end is not None and raw.end >= raw.start else start
+        line, column, end_line, end_column = start.line, start.column, end.line, end.column
+    elif problem is not None:
+        line, column = problem.line, problem.column
+        end_line, end_column = line, column
+    else:
+        line = column = end_line = end_column = 1
+    return Diagnostic(raw.path, line, column, end_line, end_column, raw.rule.code, raw.rule.name,
+                      run.rules.severity[raw.rule.code], raw.message, raw.hint)
+
+
+# -- used by the applier ----------------------------------------------------------------
+
+
+def replay_history(migration_set: MigrationSet, upto: str | None = None) -> Catalog:
+    """The catalog after every forward migration (up to version `upto`)."""
+    catalog = Catalog()
+    for forward in migration_set.forwards:
+        if upto is not None and forward.number > int(upto):
+            break
+        source = read_source(forward.path)
+        if isinstance(source, ReadProblem):
+            continue
+        catalog.current_path = forward.path
+        for statement in parse_source(source).statements:
+            catalog.apply(statement)
+    return catalog

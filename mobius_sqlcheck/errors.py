@@ -1,0 +1,17 @@
+"""The tool's exit codes and the one error type that maps to a user-facing failure."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad usage or configuration: printed as one line, exit code 2."""
+
+
+class OperationFailed(Exception):
+    """A command could not do its job (e.g. a migration failed): exit code 1.
+    The message must already be safe to print (no passwords)."""

@@ -1,0 +1,163 @@
+"""Parse a SourceFile into statements with exact spans, using libpg_query.
+
+We keep libpg_query's JSON tree as plain dicts (`parse_sql_json` + `json.loads`)
+rather than pglast's AST objects: building the objects costs about 20 times
+the parse itself, and the rules only look at a few fields of a few nodes.
+
+A statement node looks like `{"CreateStmt": {...fields...}}`; `Statement`
+unwraps it into `node_type` and `node`. Offsets are bytes into
+`SourceFile.data`, the same unit libpg_query uses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from pglast import parser as pg_parser
+
+from mobius_sqlcheck.source import SourceFile, skip_trivia
+
+# A psql meta-command starts with a backslash at the beginning of a line.
+_META_LINE = re.compile(r"^[ \t]*\\", re.MULTILINE)
+
+
+@dataclass(slots=True)
+class Statement:
+    node_type: str
+    node: dict
+    start: int  # byte offset of the first token
+    end: int  # byte offset just past the statement text (before `;`)
+    index: int
+    base: int = 0  # add to a node's `location` to get its offset in the file
+
+    def offset(self, node_location: int) -> int:
+        """File byte offset of a node location (-1, unknown: the statement's start)."""
+        return self.base + node_location if node_location >= 0 else self.start
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """A syntax error (MSC001) or psql meta-command (MSC505) at a byte offset."""
+
+    code: str
+    offset: int
+    end: int
+    message: str
+
+
+@dataclass
+class ParsedFile:
+    source: SourceFile
+    statements: list[Statement] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+
+
+def parse_source(source: SourceFile) -> ParsedFile:
+    parsed = ParsedFile(source)
+    text = source.text
+    if "\\" in text and _META_LINE.search(text):
+        text = _blank_meta_commands(source, parsed.problems)
+    try:
+        tree = json.loads(pg_parser.parse_sql_json(text))
+    except pg_parser.ParseError as error:
+        _parse_statement_by_statement(source, text, parsed)
+        if not any(p.code == "MSC001" for p in parsed.problems):
+            parsed.problems.append(_syntax_problem(text, 0, error))
+        return parsed
+    parsed.statements = _statements_from_tree(tree, source.data, 0, len(source.data), 0)
+    return parsed
+
+
+def _statements_from_tree(tree: dict, data: bytes, base: int, limit: int, first_index: int) -> list[Statement]:
+    """Turn libpg_query's raw statements into Statements; the parsed text is
+    `data[base:limit]`."""
+    statements = []
+    raw_statements = tree.get("stmts", ())
+    for index, raw in enumerate(raw_statements, first_index):
+        location = base + raw.get("stmt_location", 0)
+        length = raw.get("stmt_len", 0)
+        end = location + length if length else _end_of_text(data, limit)
+        ((node_type, node),) = raw["stmt"].items()
+        start = skip_trivia(data, location)
+        statements.append(Statement(node_type, node, start, max(start, end), index, base))
+    return statements
+
+
+def _end_of_text(data: bytes, end: int) -> int:
+    """libpg_query gives the last statement no length: it runs to the end of
+    the text, less trailing white space and `;`."""
+    while end > 0 and data[end - 1] in b" \t\r\n;":
+        end -= 1
+    return end
+
+
+def _blank_meta_commands(source: SourceFile, problems: list[ParseProblem]) -> str:
+    """Replace each psql meta-command line with spaces of the same byte length,
+    so libpg_query can parse the rest and every offset stays true."""
+    text = source.text
+    starts = _meta_command_starts(text)
+    if not starts:
+        return text
+    pieces = []
+    previous = 0
+    for start in starts:
+        newline = text.find("\n", start)
+        stop = len(text) if newline == -1 else newline
+        line = text[start:stop]
+        byte_start = source.byte_offset_of_char(start)
+        command = line.split(None, 1)[0]
+        problems.append(ParseProblem("MSC505", byte_start, byte_start + len(line.rstrip().encode()),
+                                     f"psql meta-command `{command}` cannot be run by a database driver"))
+        pieces.append(text[previous:start])
+        pieces.append(" " * len(line.encode("utf-8")))
+        previous = stop
+    pieces.append(text[previous:])
+    # The blanked text may be longer in characters but is equal in bytes.
+    return "".join(pieces)
+
+
+def _meta_command_starts(text: str) -> list[int]:
+    """Character offsets of backslashes that begin a psql meta-command: at the
+    start of a line and not inside a string, comment or dollar-quoted body."""
+    candidates = [m.end() - 1 for m in _META_LINE.finditer(text)]
+    try:
+        tokens = pg_parser.scan(text)
+    except pg_parser.Error:
+        return candidates
+    backslash_tokens = {token.start for token in tokens if token.name == "ASCII_92"}
+    return [offset for offset in candidates if offset in backslash_tokens]
+
+
+def _parse_statement_by_statement(source: SourceFile, text: str, parsed: ParsedFile) -> None:
+    """After a syntax error, parse each statement on its own so that the
+    others are still linted and every error gets its own position."""
+    try:
+        slices = pg_parser.split(text, with_parser=False, only_slices=True)
+    except pg_parser.Error:
+        return
+    # split() reports character slices; keep a running byte offset.
+    char_cursor = 0
+    byte_cursor = 0
+    for piece_slice in slices:
+        byte_cursor += len(text[char_cursor:piece_slice.start].encode("utf-8"))
+        char_cursor = piece_slice.start
+        piece = text[piece_slice]
+        try:
+            tree = json.loads(pg_parser.parse_sql_json(piece))
+        except pg_parser.ParseError as error:
+            parsed.problems.append(_syntax_problem(piece, byte_cursor, error))
+            continue
+        limit = byte_cursor + len(piece.encode("utf-8"))
+        parsed.statements.extend(
+            _statements_from_tree(tree, source.data, byte_cursor, limit, len(parsed.statements))
+        )
+
+
+def _syntax_problem(text: str, byte_base: int, error: pg_parser.ParseError) -> ParseProblem:
+    message = error.args[0] if error.args else str(error)
+    char_location = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else 0
+    char_location = max(0, min(char_location, len(text)))
+    offset = byte_base + len(text[:char_location].encode("utf-8"))
+    return ParseProblem("MSC001", offset, offset, message)

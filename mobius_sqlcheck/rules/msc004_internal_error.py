@@ -1,0 +1,23 @@
+"""A rule failed on a statement (a bug in mobius-sqlcheck).
+
+## What it does
+When a rule raises an exception on a statement, the run reports this
+diagnostic at that statement, naming the rule, and goes on: every other
+finding is still reported. The exit code is never 0 when this happens, even
+if the rule is ignored in configuration.
+
+## Why is this bad?
+A rule that crashed checked nothing; passing silently would let a bad
+migration through.
+
+## Example
+Any statement on which a rule raised.
+
+## Use instead
+Report the bug with the statement; meanwhile, `--ignore` the failing rule if
+you must.
+"""
+
+CODE = "MSC004"
+NAME = "internal-error"
+SEVERITY = "error"

@@ -1,0 +1,55 @@
+"""An index not named by the naming pattern.
+
+## What it does
+Checks the name of every `CREATE INDEX` against `index_name_pattern`
+(default `^idx_{table}_[a-z0-9_]+$`, where `{table}` is the indexed table's
+name), and reports an index created without a name.
+
+## Why is this bad?
+Index names are how a rollback drops an index, how `verify` finds it and how
+people read `EXPLAIN` output. A predictable name tells them the table at a
+glance; an unnamed index gets a generated name nobody can drop reliably.
+
+## Example
+```sql
+CREATE INDEX brands_org ON brands (organization_id);
+CREATE INDEX ON jobs (status);
+```
+
+## Use instead
+```sql
+CREATE INDEX idx_brands_org ON brands (organization_id) WHERE deleted_at IS NULL;
+CREATE INDEX idx_jobs_status ON jobs (status);
+```
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.config import compile_name_pattern
+from mobius_sqlcheck.context import StatementContext
+from mobius_sqlcheck.diagnostics import Finding
+from mobius_sqlcheck.locate import name_span
+from mobius_sqlcheck.parse import Statement
+
+CODE = "MSC201"
+NAME = "index-name"
+SEVERITY = "warning"
+NODE_TYPES = ("IndexStmt",)
+OPTIONS = {"index_name_pattern": r"^idx_{table}_[a-z0-9_]+$"}
+
+
+def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
+    _, table = nodes.relation_key(statement.node["relation"])
+    name = statement.node.get("idxname")
+    pattern = ctx.config.index_name_pattern
+    if not name:
+        yield Finding(f"index on {table} has no name", statement.start, statement.end,
+                      hint=f"Name it to match {pattern.replace('{table}', table)}.")
+        return
+    if not compile_name_pattern(pattern, table).match(name):
+        start, end = name_span(ctx.source, statement, name)
+        yield Finding(f"index '{name}' does not match {pattern.replace('{table}', table)}", start, end,
+                      hint=f"Rename it, e.g. idx_{table}_<columns>.")

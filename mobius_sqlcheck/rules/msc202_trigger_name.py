@@ -1,0 +1,51 @@
+"""A trigger not named by the naming pattern.
+
+## What it does
+Checks the name of every `CREATE TRIGGER` against `trigger_name_pattern`
+(default `^{table}_[a-z0-9_]+_trigger$`: the table, the trigger's purpose,
+then `_trigger`).
+
+## Why is this bad?
+Trigger names are scoped to their table, so the same name on two tables is
+legal and confusing; a name that carries the table and the purpose reads well
+in `information_schema.triggers` and in error messages raised from triggers.
+
+## Example
+```sql
+CREATE TRIGGER learning AFTER INSERT ON feedback
+    FOR EACH ROW EXECUTE FUNCTION update_learning_active();
+```
+
+## Use instead
+```sql
+CREATE TRIGGER feedback_learning_trigger AFTER INSERT ON feedback
+    FOR EACH ROW EXECUTE FUNCTION update_learning_active();
+```
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.config import compile_name_pattern
+from mobius_sqlcheck.context import StatementContext
+from mobius_sqlcheck.diagnostics import Finding
+from mobius_sqlcheck.locate import name_span
+from mobius_sqlcheck.parse import Statement
+
+CODE = "MSC202"
+NAME = "trigger-name"
+SEVERITY = "warning"
+NODE_TYPES = ("CreateTrigStmt",)
+OPTIONS = {"trigger_name_pattern": r"^{table}_[a-z0-9_]+_trigger$"}
+
+
+def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
+    _, table = nodes.relation_key(statement.node["relation"])
+    name = statement.node.get("trigname", "")
+    pattern = ctx.config.trigger_name_pattern
+    if not compile_name_pattern(pattern, table).match(name):
+        start, end = name_span(ctx.source, statement, name)
+        yield Finding(f"trigger '{name}' does not match {pattern.replace('{table}', table)}", start, end,
+                      hint=f"Rename it, e.g. {table}_<purpose>_trigger.")

@@ -1,0 +1,142 @@
+"""Reading a file into text, and mapping byte offsets to what a person sees.
+
+libpg_query reports byte offsets into the UTF-8 text; users want 1-based lines
+and columns counted in characters. `SourceFile` keeps both forms and converts
+lazily: most statements never produce a diagnostic, so the line table is only
+built when a position is first asked for.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from dataclasses import dataclass, field
+
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass
+class SourceFile:
+    """A decoded text file. `data` is `text` in UTF-8 (the BOM removed)."""
+
+    path: str
+    text: str
+    data: bytes
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def is_ascii(self) -> bool:
+        return len(self.data) == len(self.text)
+
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            starts = [0]
+            find = self.data.find
+            at = find(b"\n")
+            while at != -1:
+                starts.append(at + 1)
+                at = find(b"\n", at + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def position(self, byte_offset: int) -> Position:
+        """1-based line and character column of a byte offset."""
+        byte_offset = max(0, min(byte_offset, len(self.data)))
+        starts = self.line_starts()
+        line_index = bisect.bisect_right(starts, byte_offset) - 1
+        line_start = starts[line_index]
+        if self.is_ascii:
+            column = byte_offset - line_start
+        else:
+            column = len(self.data[line_start:byte_offset].decode("utf-8", "replace"))
+        return Position(line_index + 1, column + 1)
+
+    def byte_offset_of_char(self, char_offset: int) -> int:
+        if self.is_ascii:
+            return char_offset
+        return len(self.text[:char_offset].encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    """Why a file could not be read as text (reported as MSC002)."""
+
+    path: str
+    message: str
+    line: int = 1
+    column: int = 1
+
+
+def read_source(path: str) -> SourceFile | ReadProblem:
+    try:
+        if os.path.isdir(path):
+            return ReadProblem(path, "is a directory, not a file")
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        return ReadProblem(path, f"cannot read file: {error.strerror or error}")
+    return decode_source(path, raw)
+
+
+def decode_source(path: str, raw: bytes) -> SourceFile | ReadProblem:
+    if raw.startswith(UTF16_BOMS):
+        return ReadProblem(path, "file is UTF-16 encoded; save it as UTF-8")
+    if raw.startswith(UTF8_BOM):
+        raw = raw[len(UTF8_BOM):]
+    nul = raw.find(b"\x00")
+    if nul != -1:
+        return _problem_at(path, raw, nul, "binary file (contains a NUL byte)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return _problem_at(path, raw, error.start, f"not valid UTF-8 (byte 0x{raw[error.start]:02x})")
+    return SourceFile(path, text, raw)
+
+
+def _problem_at(path: str, raw: bytes, offset: int, message: str) -> ReadProblem:
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    line = raw.count(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", "replace")) + 1
+    return ReadProblem(path, message, line, column)
+
+
+def skip_trivia(data: bytes, offset: int) -> int:
+    """The offset of the first token at or after `offset`: skips white space,
+    `--` comments and (nested) `/* */` comments."""
+    size = len(data)
+    while offset < size:
+        byte = data[offset]
+        if byte in b" \t\r\n\f\v":
+            offset += 1
+        elif data.startswith(b"--", offset):
+            newline = data.find(b"\n", offset)
+            offset = size if newline == -1 else newline + 1
+        elif data.startswith(b"/*", offset):
+            offset = _skip_block_comment(data, offset)
+        else:
+            break
+    return offset
+
+
+def _skip_block_comment(data: bytes, offset: int) -> int:
+    depth = 0
+    size = len(data)
+    while offset < size:
+        if data.startswith(b"/*", offset):
+            depth += 1
+            offset += 2
+        elif data.startswith(b"*/", offset):
+            depth -= 1
+            offset += 2
+            if depth == 0:
+                return offset
+        else:
+            offset += 1
+    return size

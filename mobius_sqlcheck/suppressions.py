@@ -1,0 +1,68 @@
+"""Suppression comments:
+
+    -- mobius-sqlcheck: ignore MSC301, MSC302  <reason>
+    -- mobius-sqlcheck: ignore-file MSC201  <reason>
+
+`ignore` covers the statement on the same line, or else the next statement;
+`ignore-file` covers the whole file. Anything after the codes is the reason.
+A suppression that suppresses nothing, or names an unknown rule, is reported
+as MSC009.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from mobius_sqlcheck.parse import Statement
+from mobius_sqlcheck.source import SourceFile
+
+_DIRECTIVE = re.compile(
+    r"--[ \t]*mobius-sqlcheck:[ \t]*(?P<kind>ignore-file|ignore)\b[ \t]*"
+    r"(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*)?"
+)
+_CODE = re.compile(r"[A-Za-z]+[0-9]+")
+
+
+@dataclass
+class Suppression:
+    codes: list[str]
+    offset: int  # byte offset of the comment
+    whole_file: bool
+    span: tuple[int, int] | None = None  # the statement covered, in bytes
+    used: set[str] = field(default_factory=set)
+
+    def covers(self, code: str, offset: int) -> bool:
+        if code not in self.codes:
+            return False
+        if self.whole_file:
+            return True
+        return self.span is not None and self.span[0] <= offset <= self.span[1]
+
+
+def find_suppressions(source: SourceFile, statements: list[Statement]) -> list[Suppression]:
+    if "mobius-sqlcheck:" not in source.text:
+        return []
+    found = []
+    for match in _DIRECTIVE.finditer(source.text):
+        offset = source.byte_offset_of_char(match.start())
+        codes = [code.upper() for code in _CODE.findall(match["codes"] or "")]
+        whole_file = match["kind"] == "ignore-file"
+        span = None if whole_file else _covered_statement(source, statements, offset)
+        found.append(Suppression(codes, offset, whole_file, span))
+    return found
+
+
+def _covered_statement(source: SourceFile, statements: list[Statement], offset: int) -> tuple[int, int] | None:
+    """The statement that ends on the comment's line before it, else the next one."""
+    line = source.position(offset).line
+    following = None
+    for statement in statements:
+        if statement.start < offset <= statement.end + 1 or (
+            statement.end <= offset and source.position(statement.end).line == line
+        ):
+            return (statement.start, statement.end)
+        if statement.start > offset:
+            following = (statement.start, statement.end)
+            break
+    return following

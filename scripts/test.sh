@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, then run it. Used by .ci/run and the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
+    else
+        echo "pgbouncer is missing: run 'sudo apt-get install -y pgbouncer'" >&2
+        exit 1
+    fi
+fi
+
+python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+exec .venv/bin/python -m pytest "$@"
