@@ -20,7 +20,7 @@ FAIL_LEVELS = ("error", "warning")
 
 DEFAULT_INDEX_PATTERN = r"^idx_{table}_[a-z0-9_]+$"
 DEFAULT_TRIGGER_PATTERN = r"^{table}_[a-z0-9_]+_trigger$"
-DEFAULT_CONSTRAINT_PATTERN = r"^{table}_[a-z0-9_]+_(pkey|fkey|key|check|excl)$"
+DEFAULT_CONSTRAINT_PATTERN = r"^{table}(_[a-z0-9_]+)?_(pkey|fkey|key|check|excl)$"
 
 
 @dataclass

@@ -133,17 +133,14 @@ def _meta_command_starts(text: str) -> list[int]:
 def _parse_statement_by_statement(source: SourceFile, text: str, parsed: ParsedFile) -> None:
     """After a syntax error, parse each statement on its own so that the
     others are still linted and every error gets its own position."""
-    try:
-        slices = pg_parser.split(text, with_parser=False, only_slices=True)
-    except pg_parser.Error:
-        return
-    # split() reports character slices; keep a running byte offset.
+    pieces = _split_on_semicolons(text)
+    # The scanner reports character offsets; keep a running byte offset.
     char_cursor = 0
     byte_cursor = 0
-    for piece_slice in slices:
-        byte_cursor += len(text[char_cursor:piece_slice.start].encode("utf-8"))
-        char_cursor = piece_slice.start
-        piece = text[piece_slice]
+    for char_start, char_end in pieces:
+        byte_cursor += len(text[char_cursor:char_start].encode("utf-8"))
+        char_cursor = char_start
+        piece = text[char_start:char_end]
         try:
             tree = json.loads(pg_parser.parse_sql_json(piece))
         except pg_parser.ParseError as error:
@@ -155,9 +152,34 @@ def _parse_statement_by_statement(source: SourceFile, text: str, parsed: ParsedF
         )
 
 
+def _split_on_semicolons(text: str) -> list[tuple[int, int]]:
+    """Character spans of the statements, split at `;` tokens (a `;` inside a
+    string, comment or dollar-quoted body is part of that token)."""
+    try:
+        tokens = pg_parser.scan(text)
+    except pg_parser.Error:
+        return []
+    spans = []
+    start = None
+    for token in tokens:
+        if token.name in ("SQL_COMMENT", "C_COMMENT"):
+            continue
+        if token.name == "ASCII_59":
+            if start is not None:
+                spans.append((start, token.start + 1))
+            start = None
+        elif start is None:
+            start = token.start
+    if start is not None:
+        spans.append((start, len(text)))
+    return spans
+
+
 def _syntax_problem(text: str, byte_base: int, error: pg_parser.ParseError) -> ParseProblem:
     message = error.args[0] if error.args else str(error)
     char_location = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else 0
     char_location = max(0, min(char_location, len(text)))
+    if message.endswith("at end of input"):
+        char_location = len(text.rstrip())
     offset = byte_base + len(text[:char_location].encode("utf-8"))
     return ParseProblem("MSC001", offset, offset, message)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pglast import parser as pg_parser
+
 from mobius_sqlcheck.parse import Statement
 from mobius_sqlcheck.source import SourceFile
 
@@ -43,14 +45,28 @@ class Suppression:
 def find_suppressions(source: SourceFile, statements: list[Statement]) -> list[Suppression]:
     if "mobius-sqlcheck:" not in source.text:
         return []
+    matches = list(_DIRECTIVE.finditer(source.text))
+    if not matches:
+        return []
+    comment_starts = _comment_starts(source.text)
     found = []
-    for match in _DIRECTIVE.finditer(source.text):
+    for match in matches:
+        if comment_starts is not None and match.start() not in comment_starts:
+            continue  # the text is inside a string literal or a body, not a comment
         offset = source.byte_offset_of_char(match.start())
         codes = [code.upper() for code in _CODE.findall(match["codes"] or "")]
         whole_file = match["kind"] == "ignore-file"
         span = None if whole_file else _covered_statement(source, statements, offset)
         found.append(Suppression(codes, offset, whole_file, span))
     return found
+
+
+def _comment_starts(text: str) -> set[int] | None:
+    """Character offsets where `--` comments start; None if the scanner fails."""
+    try:
+        return {token.start for token in pg_parser.scan(text) if token.name == "SQL_COMMENT"}
+    except pg_parser.Error:
+        return None
 
 
 def _covered_statement(source: SourceFile, statements: list[Statement], offset: int) -> tuple[int, int] | None:

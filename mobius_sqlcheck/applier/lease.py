@@ -23,6 +23,7 @@ from typing import Callable
 import psycopg
 
 from mobius_sqlcheck.applier.history import LEASE
+from mobius_sqlcheck.errors import OperationFailed
 
 DEFAULT_TTL_SECONDS = 60.0
 
@@ -106,7 +107,7 @@ class Heartbeat:
                 if not renew(conn, self._token, self._ttl):
                     self.lost = True
                     return
-            except psycopg.Error:
+            except (psycopg.Error, OperationFailed):
                 conn = None  # the pooler or server went away: try again next beat
         if conn is not None:
             conn.close()

@@ -1,4 +1,4 @@
-"""A `.sql` file in a migrations directory not named `NNN_snake_case.sql`.
+r"""A `.sql` file in a migrations directory not named `NNN_snake_case.sql`.
 
 ## What it does
 Checks every `.sql` file of a migrations directory against

@@ -3,7 +3,7 @@
 ## What it does
 Checks explicitly named constraints (`CONSTRAINT name ...` in CREATE TABLE
 and ALTER TABLE ... ADD CONSTRAINT) against `constraint_name_pattern`
-(default `^{table}_[a-z0-9_]+_(pkey|fkey|key|check|excl)$`, PostgreSQL's own
+(default `^{table}(_[a-z0-9_]+)?_(pkey|fkey|key|check|excl)$`, PostgreSQL's own
 convention for generated names). Unnamed constraints get such a name from
 PostgreSQL and are not reported. Enable it with `select` or `severity`.
 
@@ -36,7 +36,7 @@ CODE = "MSC205"
 NAME = "constraint-name"
 SEVERITY = "off"
 NODE_TYPES = ("CreateStmt", "AlterTableStmt")
-OPTIONS = {"constraint_name_pattern": r"^{table}_[a-z0-9_]+_(pkey|fkey|key|check|excl)$"}
+OPTIONS = {"constraint_name_pattern": r"^{table}(_[a-z0-9_]+)?_(pkey|fkey|key|check|excl)$"}
 
 
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:

@@ -1,4 +1,4 @@
-"""A psql backslash command inside a migration.
+r"""A psql backslash command inside a migration.
 
 ## What it does
 Reports lines such as `\set ON_ERROR_STOP on`, `\i other.sql` or

@@ -1,0 +1,116 @@
+"""Migration files vs. the history: what is applied, pending, modified or
+missing, and which migrations an apply or rollback would run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mobius_sqlcheck.applier.history import HistoryRow
+from mobius_sqlcheck.applier.script import file_checksum
+from mobius_sqlcheck.errors import UsageError
+from mobius_sqlcheck.migrations import MigrationFile, MigrationSet
+
+APPLIED = "applied"
+PENDING = "pending"
+MODIFIED = "modified"  # applied, but the file changed since
+MISSING = "missing"  # applied, but the file is gone
+
+
+@dataclass(frozen=True)
+class Entry:
+    version: str
+    name: str
+    state: str
+    migration: MigrationFile | None
+    row: HistoryRow | None
+    checksum: str | None  # of the file now
+    out_of_order: bool = False  # pending, yet sorts before an applied one
+
+    @property
+    def number(self) -> int:
+        return int(self.version)
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        return (self.number, self.name)
+
+    @property
+    def label(self) -> str:
+        return self.migration.filename if self.migration else f"{self.version}_{self.name}.sql"
+
+
+def read_checksum(path: str) -> str:
+    with open(path, "rb") as handle:
+        return file_checksum(handle.read())
+
+
+def entries(migration_set: MigrationSet, history: dict[tuple[str, str], HistoryRow]) -> list[Entry]:
+    """Every forward file and every history row, in apply order."""
+    result = []
+    for migration in migration_set.forwards:
+        checksum = read_checksum(migration.path)
+        row = history.get((migration.version, migration.name))
+        if row is None:
+            state = PENDING
+        else:
+            state = APPLIED if row.checksum == checksum else MODIFIED
+        result.append(Entry(migration.version, migration.name, state, migration, row, checksum))
+    known = {(m.version, m.name) for m in migration_set.forwards}
+    for key, row in history.items():
+        if key not in known:
+            result.append(Entry(row.version, row.name, MISSING, None, row, None))
+    result.sort(key=lambda e: e.sort_key)
+    return _mark_out_of_order(result)
+
+
+def _mark_out_of_order(items: list[Entry]) -> list[Entry]:
+    newest_applied = max((e.sort_key for e in items if e.state != PENDING), default=None)
+    return [
+        Entry(e.version, e.name, e.state, e.migration, e.row, e.checksum, True)
+        if e.state == PENDING and newest_applied is not None and e.sort_key < newest_applied else e
+        for e in items
+    ]
+
+
+def parse_version(text: str, option: str) -> int:
+    digits = text.strip()
+    if not digits.isdigit():
+        raise UsageError(f"{option} expects a migration version number such as 004, got {text!r}")
+    return int(digits)
+
+
+def to_apply(items: list[Entry], target: int | None = None) -> list[Entry]:
+    """Pending migrations up to and including version `target`. Refuses when an
+    applied migration was modified or its file is missing: the history and the
+    files disagree, and a person must decide."""
+    problems = [e for e in items if e.state in (MODIFIED, MISSING)]
+    if problems:
+        raise UsageError(disagreement_message(problems))
+    return [e for e in items if e.state == PENDING and (target is None or e.number <= target)]
+
+
+def to_roll_back(items: list[Entry], steps: int | None, to_version: int | None) -> list[Entry]:
+    """Applied migrations to undo, newest first: the last `steps`, or all above `to_version`."""
+    applied = [e for e in items if e.state != PENDING]
+    applied.sort(key=lambda e: e.sort_key, reverse=True)
+    if to_version is not None:
+        chosen = [e for e in applied if e.number > to_version]
+    else:
+        chosen = applied[: steps if steps is not None else 1]
+    problems = [e for e in chosen if e.state in (MODIFIED, MISSING)]
+    if problems:
+        raise UsageError(disagreement_message(problems))
+    return chosen
+
+
+def disagreement_message(problems: list[Entry]) -> str:
+    parts = [
+        f"{e.label} was modified after it was applied (checksum differs)" if e.state == MODIFIED
+        else f"{e.label} is in the history but its file is missing"
+        for e in problems
+    ]
+    return (
+        "; ".join(parts)
+        + ". Restore the applied version of the file (a change belongs in a new migration);"
+        " `status` lists every disagreement."
+    )
