@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import tempfile
+import traceback
 
 from mobius_sqlcheck import __version__
-from mobius_sqlcheck.errors import EXIT_INTERRUPTED, EXIT_USAGE, OperationFailed, UsageError
+from mobius_sqlcheck.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_USAGE, OperationFailed, UsageError
 
 COMMANDS: dict[str, str] = {
     "lint": "lint migrations and scan other files for direct connection strings",
@@ -63,3 +66,23 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 1
+    except Exception as error:  # noqa: BLE001 - never a bare traceback for a user
+        return _report_crash(error)
+
+
+def _report_crash(error: Exception) -> int:
+    """A bug: one redacted line for the user, the redacted traceback in a log."""
+    from mobius_sqlcheck.connstr import redact
+
+    details = redact("".join(traceback.format_exception(error)))
+    log_dir = os.environ.get("MOBIUS_SQLCHECK_LOG_DIR", tempfile.gettempdir())
+    try:
+        handle, log_path = tempfile.mkstemp(prefix="mobius-sqlcheck-crash-", suffix=".log", dir=log_dir)
+        with os.fdopen(handle, "w", encoding="utf-8") as log:
+            log.write(details)
+    except OSError:
+        log_path = "(no log: the log directory is not writable)"
+    summary = redact(f"{type(error).__name__}: {error}")
+    print(f"mobius-sqlcheck: internal error: {summary}\n  please report it with the log: {log_path}",
+          file=sys.stderr)
+    return EXIT_CRASH

@@ -137,7 +137,7 @@ def _check_values(config: Config, source: str) -> None:
     for key in ("select", "ignore"):
         expand_selectors(getattr(config, key), f"{SECTION}.{key}")
     for code, level in config.severity.items():
-        expand_selectors([code], f"{SECTION}.severity")
+        expand_selectors([code], f"{SECTION}.severity.{code}")
         if level not in SEVERITIES:
             raise UsageError(f"{source}: {SECTION}.severity.{code} must be one of {', '.join(SEVERITIES)}")
     for key in ("index_name_pattern", "trigger_name_pattern", "constraint_name_pattern"):

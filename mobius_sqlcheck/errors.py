@@ -5,6 +5,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_CRASH = 3  # a bug; never 0
 EXIT_INTERRUPTED = 130
 
 

@@ -78,11 +78,17 @@ def _statements_from_tree(tree: dict, data: bytes, base: int, limit: int, first_
     for index, raw in enumerate(raw_statements, first_index):
         location = base + raw.get("stmt_location", 0)
         length = raw.get("stmt_len", 0)
-        end = location + length if length else _end_of_text(data, limit)
+        end = _trim_end(data, location + length) if length else _end_of_text(data, limit)
         ((node_type, node),) = raw["stmt"].items()
         start = skip_trivia(data, location)
         statements.append(Statement(node_type, node, start, max(start, end), index, base))
     return statements
+
+
+def _trim_end(data: bytes, end: int) -> int:
+    while end > 0 and data[end - 1] in b" \t\r\n":
+        end -= 1
+    return end
 
 
 def _end_of_text(data: bytes, end: int) -> int:

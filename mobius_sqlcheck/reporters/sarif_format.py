@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from mobius_sqlcheck import __version__
 from mobius_sqlcheck.engine import LintResult
@@ -52,7 +53,7 @@ def _result(d, index: dict[str, int]) -> dict:
         "level": "error" if d.severity == "error" else "warning",
         "message": {"text": message},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": d.path.replace("\\", "/")},
+            "artifactLocation": {"uri": quote(d.path.replace("\\", "/"))},
             "region": {"startLine": d.line, "startColumn": d.column,
                        "endLine": d.end_line, "endColumn": d.end_column},
         }}],
