@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Iterator, Mapping
 
 import psycopg
 
 from mobius_sqlcheck import connstr
-from mobius_sqlcheck.applier.errors import connect_failure_message, safe_text
+from mobius_sqlcheck.applier.errors import connect_failure_message, hint_for, safe_text
 from mobius_sqlcheck.errors import OperationFailed, UsageError
 
 APPLICATION_NAME = "mobius-sqlcheck"
@@ -125,3 +126,13 @@ class Database:
                 self._conn.close()
             finally:
                 self._conn = None
+
+    @contextmanager
+    def errors_reported(self, doing: str) -> Iterator[None]:
+        """Turn a database error outside a migration into a safe OperationFailed."""
+        try:
+            yield
+        except psycopg.Error as error:
+            hint = hint_for(error)
+            message = f"{doing}: {' '.join(str(error).split())}" + (f"\n  hint: {hint}" if hint else "")
+            raise OperationFailed(self.target.scrub(message)) from None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from mobius_sqlcheck.applier.history import HistoryRow
 from mobius_sqlcheck.applier.script import file_checksum
-from mobius_sqlcheck.errors import UsageError
+from mobius_sqlcheck.errors import OperationFailed, UsageError
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet
 
 APPLIED = "applied"
@@ -85,7 +85,7 @@ def to_apply(items: list[Entry], target: int | None = None) -> list[Entry]:
     files disagree, and a person must decide."""
     problems = [e for e in items if e.state in (MODIFIED, MISSING)]
     if problems:
-        raise UsageError(disagreement_message(problems))
+        raise OperationFailed(disagreement_message(problems))
     return [e for e in items if e.state == PENDING and (target is None or e.number <= target)]
 
 
@@ -99,7 +99,7 @@ def to_roll_back(items: list[Entry], steps: int | None, to_version: int | None) 
         chosen = applied[: steps if steps is not None else 1]
     problems = [e for e in chosen if e.state in (MODIFIED, MISSING)]
     if problems:
-        raise UsageError(disagreement_message(problems))
+        raise OperationFailed(disagreement_message(problems))
     return chosen
 
 

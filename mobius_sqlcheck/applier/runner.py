@@ -221,3 +221,19 @@ class Runner:
                 reconnects += 1
                 self.reporter.note("connection lost (pooler restarted?); reconnecting and retrying")
                 self.db.reconnect()
+
+    # --- baseline ---
+
+    def record_baseline(self, items: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
+        """Record (version, name, checksum) rows not yet recorded, in one transaction."""
+        def step(conn: psycopg.Connection) -> set[tuple[str, str]]:
+            recorded = set()
+            with conn.transaction():
+                self._lock_and_wait(conn)
+                for version, name, checksum in items:
+                    if history.find(conn, version, name) is None:
+                        history.record(conn, version, name, checksum, 0, method="baseline")
+                        recorded.add((version, name))
+            return recorded
+
+        return self._retrying(step)

@@ -1,0 +1,226 @@
+"""The commands' work, shared by the CLI and `apply --ephemeral`: each function
+takes a Session, reports through its Reporter and returns an exit code."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, NoReturn
+
+from mobius_sqlcheck.applier import history, plan
+from mobius_sqlcheck.applier.errors import safe_text
+from mobius_sqlcheck.applier.lintgate import lint_errors, refusal_message
+from mobius_sqlcheck.applier.output import format_ms
+from mobius_sqlcheck.applier.runner import Job, MigrationFailed, Runner
+from mobius_sqlcheck.applier.script import load_script
+from mobius_sqlcheck.applier.session import Session
+from mobius_sqlcheck.applier.verify import Difference, compare, expected_shape, read_live
+from mobius_sqlcheck.errors import OperationFailed
+
+
+class Failed(OperationFailed):
+    """A command failed; `payload` is the JSON document's "error"."""
+
+    def __init__(self, message: str, payload: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.payload = payload or {"message": message}
+
+
+def fail(session: Session, message: str, error: dict[str, Any] | None = None) -> NoReturn:
+    raise Failed(message, error)
+
+
+def reported(session: Session, work: Callable[[], int]) -> int:
+    """Run a command's work and end its output: the JSON document (if any) is
+    written whether it succeeded or failed."""
+    try:
+        code = work()
+    except OperationFailed as error:
+        session.reporter.finish(False, getattr(error, "payload", None) or {"message": str(error)})
+        raise
+    session.reporter.finish(code == 0)
+    return code
+
+
+def read_entries(session: Session) -> list[plan.Entry]:
+    with session.db.errors_reported("cannot read the migration history"):
+        rows = history.read_all(session.db.conn)
+    return plan.entries(session.migration_set, rows)
+
+
+def check_lint(session: Session) -> None:
+    errors = [safe_text(e) for e in lint_errors(session.config, session.migration_set.directory)]
+    if errors:
+        fail(session, refusal_message(errors), {"message": "lint errors", "lint_errors": errors})
+
+
+# --- apply ---
+
+
+def apply_pending(session: Session, target: int | None = None, dry_run: bool = False, skip_lint: bool = False) -> int:
+    reporter = session.reporter
+    if not skip_lint:
+        check_lint(session)
+    try:
+        todo = plan.to_apply(read_entries(session), target)
+    except OperationFailed as error:
+        fail(session, str(error))
+    if not todo:
+        reporter.note("nothing to apply: the database is up to date")
+    elif dry_run:
+        for entry in todo:
+            reporter.migration("would apply", entry.label, entry.version, entry.name, detail=_plan_detail(entry))
+    else:
+        _apply_all(session, todo)
+    return 0
+
+
+def _plan_detail(entry: plan.Entry) -> str:
+    flags = []
+    if entry.migration and load_script(entry.migration.path).no_transaction:
+        flags.append("no transaction")
+    if entry.out_of_order:
+        flags.append("out of order: sorts before an applied migration")
+    return "; ".join(flags)
+
+
+def _apply_all(session: Session, todo: list[plan.Entry]) -> None:
+    runner = Runner(session.db, session.settings, session.reporter)
+    runner.prepare()
+    started = time.perf_counter()
+    for index, entry in enumerate(todo):
+        assert entry.migration is not None  # pending entries have a file
+        script = load_script(entry.migration.path)
+        try:
+            outcome = runner.run(Job(entry.migration, script))
+        except MigrationFailed as failed:
+            _report_failure(session, entry, failed, later=len(todo) - index - 1, no_transaction=script.no_transaction)
+        session.reporter.migration(outcome.action, entry.label, entry.version, entry.name, outcome.ms, outcome.detail)
+    elapsed = (time.perf_counter() - started) * 1000
+    session.reporter.note(f"done: {len(todo)} migration(s) in {format_ms(elapsed)}")
+
+
+def _report_failure(session: Session, entry: plan.Entry, failed: MigrationFailed, later: int,
+                    no_transaction: bool) -> NoReturn:
+    session.reporter.migration("failed", entry.label, entry.version, entry.name)
+    kept = (
+        "it ran without a transaction: statements before the failing one stay applied (they are idempotent; "
+        "fix the file and run apply again)" if no_transaction else "its transaction was rolled back: nothing of it stays"
+    )
+    message = f"{failed.failure.render()}\n{entry.label} failed; {kept}. Earlier migrations stay applied; {later} later migration(s) not run."
+    fail(session, message, {"message": message, "statement": failed.failure.as_json()})
+
+
+# --- rollback ---
+
+
+def roll_back(session: Session, steps: int | None, to_version: int | None, dry_run: bool = False) -> int:
+    reporter = session.reporter
+    try:
+        chosen = plan.to_roll_back(read_entries(session), steps, to_version)
+    except OperationFailed as error:
+        fail(session, str(error))
+    jobs = _rollback_jobs(session, chosen)
+    if not jobs:
+        reporter.note("nothing to roll back")
+    for job in jobs:
+        if dry_run:
+            reporter.migration("would undo", job.label, job.migration.version, job.migration.name)
+            continue
+        runner = Runner(session.db, session.settings, reporter)
+        try:
+            outcome = runner.run(job)
+        except MigrationFailed as failed:
+            reporter.migration("failed", job.label, job.migration.version, job.migration.name)
+            fail(session, f"{failed.failure.render()}\n{job.label} failed and was rolled back; the migration stays applied.",
+                 {"message": "rollback failed", "statement": failed.failure.as_json()})
+        reporter.migration(outcome.action, job.label, job.migration.version, job.migration.name, outcome.ms, outcome.detail)
+    return 0
+
+
+def _rollback_jobs(session: Session, chosen: list[plan.Entry]) -> list[Job]:
+    jobs, missing = [], []
+    for entry in chosen:
+        assert entry.migration is not None
+        rollback = session.migration_set.rollback_for(entry.migration)
+        if rollback is None:
+            missing.append(entry.label)
+        else:
+            jobs.append(Job(entry.migration, load_script(rollback.path), undo=True))
+    if missing:
+        fail(session, f"no rollback file for {', '.join(missing)}: nothing was rolled back")
+    return jobs
+
+
+# --- status ---
+
+
+def status(session: Session) -> int:
+    reporter = session.reporter
+    entries = read_entries(session)
+    for entry in entries:
+        detail = f"applied {entry.row.applied_at:%Y-%m-%d %H:%M:%S%z} by {entry.row.applied_by}" if entry.row else ""
+        if entry.out_of_order:
+            detail = "sorts before an applied migration"
+        reporter.migration(entry.state, entry.label, entry.version, entry.name, detail=detail)
+    counts = {state: sum(1 for e in entries if e.state == state) for state in (plan.APPLIED, plan.PENDING, plan.MODIFIED, plan.MISSING)}
+    reporter.extra["summary"] = counts
+    reporter.note(", ".join(f"{n} {state}" for state, n in counts.items()))
+    off = len(entries) - counts[plan.APPLIED]
+    return 1 if off else 0
+
+
+# --- verify ---
+
+
+def verify(session: Session) -> int:
+    reporter = session.reporter
+    entries = read_entries(session)
+    applied = {(e.version, e.name) for e in entries if e.state != plan.PENDING}
+    if applied:
+        expected = expected_shape(session.migration_set, applied)
+        pending = sum(1 for e in entries if e.state == plan.PENDING)
+        if pending:
+            reporter.note(f"note: {pending} pending migration(s) are not expected in the database yet")
+    else:
+        reporter.note("note: no migration history: comparing with every migration file")
+        expected = expected_shape(session.migration_set, None)
+    with session.db.errors_reported("cannot read the live schema"):
+        differences = compare(expected, read_live(session.db.conn))
+    return _report_differences(session, differences)
+
+
+def _report_differences(session: Session, differences: list[Difference]) -> int:
+    reporter = session.reporter
+    for difference in differences:
+        reporter.note(difference.render())
+    reporter.extra["differences"] = [d.as_json() for d in differences]
+    reporter.note(f"verify: {len(differences)} difference(s)" if differences else "verify: the database matches the migrations")
+    return 1 if differences else 0
+
+
+# --- baseline ---
+
+
+def baseline(session: Session, to_version: int) -> int:
+    """Record migrations applied by hand (psql -f) up to `to_version`, after
+    checking that what they create exists."""
+    reporter = session.reporter
+    entries = read_entries(session)
+    chosen = [e for e in entries if e.state == plan.PENDING and e.number <= to_version]
+    if not chosen:
+        reporter.note(f"nothing to baseline: every migration up to {to_version} is recorded")
+        return 0
+    keys = {(e.version, e.name) for e in entries if e.state != plan.PENDING or e.number <= to_version}
+    with session.db.errors_reported("cannot read the live schema"):
+        live = read_live(session.db.conn)
+    absent = [d for d in compare(expected_shape(session.migration_set, keys), live) if d.kind != "unexpected"]
+    if absent:
+        fail(session, "refusing to baseline: objects these migrations create are missing or differ:\n  "
+             + "\n  ".join(d.render() for d in absent), {"message": "objects missing", "differences": [d.as_json() for d in absent]})
+    runner = Runner(session.db, session.settings, reporter)
+    runner.prepare()
+    recorded = runner.record_baseline([(e.version, e.name, e.checksum or "") for e in chosen])
+    for entry in chosen:
+        action = "baselined" if (entry.version, entry.name) in recorded else "skipped"
+        reporter.migration(action, entry.label, entry.version, entry.name)
+    return 0

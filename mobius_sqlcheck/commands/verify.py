@@ -1,0 +1,25 @@
+"""`verify`: compare the live database with what the applied migrations create."""
+
+from __future__ import annotations
+
+import argparse
+
+from mobius_sqlcheck.applier import actions
+from mobius_sqlcheck.applier.session import add_common_arguments, open_session
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Schema drift: run the README's four verification queries (tables, indexes, triggers, storage "
+        "buckets; plus columns) and compare them with the catalog of the applied migrations. Reports "
+        "missing, unexpected and mismatched objects. Exit 1 on any difference."
+    )
+    add_common_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    session = open_session(args, "verify")
+    try:
+        return actions.reported(session, lambda: actions.verify(session))
+    finally:
+        session.db.close()
