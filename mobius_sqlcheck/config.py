@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from mobius_sqlcheck.errors import UsageError
 
@@ -42,9 +42,53 @@ class Config:
     lock_timeout: str = "10s"
     # Where the config came from, for messages and relative paths.
     source: str | None = None
+    _patterns: dict[str, NamePattern] = field(default_factory=dict, repr=False, compare=False)
 
-    def rule_severity(self, code: str, default: str) -> str:
-        return self.severity.get(code, default)
+    def name_pattern(self, key: str) -> NamePattern:
+        """The compiled naming pattern of `key`, e.g. "index_name_pattern"."""
+        pattern = self._patterns.get(key)
+        if pattern is None:
+            pattern = self._patterns[key] = NamePattern.compile(getattr(self, key), f"{SECTION}.{key}")
+        return pattern
+
+
+_TABLE_MARK = "\x00"  # stands for the table name inside a compiled pattern
+
+
+@dataclass(frozen=True)
+class NamePattern:
+    """A naming pattern: a regular expression in which `{table}` stands for the
+    table's name. Compiled once, not once per table: the name is matched with
+    the table's name replaced by a mark instead."""
+
+    template: str
+    regex: re.Pattern[str]
+
+    @classmethod
+    def compile(cls, template: str, key: str = "pattern") -> NamePattern:
+        try:
+            return cls(template, re.compile(template.replace("{table}", _TABLE_MARK)))
+        except re.error as error:
+            raise UsageError(f"{key}: invalid regular expression {template!r}: {error}") from None
+
+    def matches(self, name: str, table: str) -> bool:
+        if "{table}" not in self.template:
+            return self.regex.match(name) is not None
+        return any(self.regex.match(candidate) for candidate in _table_marked(name, table))
+
+    def for_table(self, table: str) -> str:
+        return self.template.replace("{table}", table)
+
+
+def _table_marked(name: str, table: str) -> Iterator[str]:
+    """`name` with every occurrence of `table` marked, then each one alone."""
+    if not table or table not in name:
+        return
+    yield name.replace(table, _TABLE_MARK)
+    at = name.find(table)
+    while at != -1:
+        yield name[:at] + _TABLE_MARK + name[at + len(table):]
+        at = name.find(table, at + 1)
 
 
 _KEY_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -141,18 +185,10 @@ def _check_values(config: Config, source: str) -> None:
         if level not in SEVERITIES:
             raise UsageError(f"{source}: {SECTION}.severity.{code} must be one of {', '.join(SEVERITIES)}")
     for key in ("index_name_pattern", "trigger_name_pattern", "constraint_name_pattern"):
-        compile_name_pattern(getattr(config, key), "example", f"{SECTION}.{key}")
+        config.name_pattern(key)
     for version in config.grandfathered_duplicate_versions:
         if not version.isdigit():
             raise UsageError(f"{source}: {SECTION}.grandfathered_duplicate_versions: {version!r} is not a version number")
-
-
-def compile_name_pattern(pattern: str, table: str, key: str = "pattern") -> re.Pattern[str]:
-    """A naming pattern is a regular expression in which `{table}` stands for the table name."""
-    try:
-        return re.compile(pattern.replace("{table}", re.escape(table)))
-    except re.error as error:
-        raise UsageError(f"{key}: invalid regular expression {pattern!r}: {error}") from None
 
 
 def _relative_to(path: str, base: str) -> str:

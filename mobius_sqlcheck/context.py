@@ -5,6 +5,7 @@ There is one context type per rule scope (see `mobius_sqlcheck.rules`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
@@ -49,7 +50,7 @@ class FileContext:
 class MigrationsContext:
     config: Config
     migration_set: MigrationSet
-    sources: dict[str, SourceFile | ReadProblem]
+    sources: Mapping[str, SourceFile | ReadProblem]  # read on demand, by path
 
 
 @dataclass

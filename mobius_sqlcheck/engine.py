@@ -10,9 +10,11 @@ connection-string scan).
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.config import Config
@@ -148,24 +150,66 @@ class Run:
 
     # -- reading ----------------------------------------------------------
 
-    def read(self, path: str) -> SourceFile | ReadProblem:
+    def read(self, path: str, report: bool = True) -> SourceFile | ReadProblem:
         source = read_source(path)
         if isinstance(source, ReadProblem):
-            self.add("MSC002", path, 0, source.message)
-            self.read_problems[path] = source
-        else:
-            self.sources[path] = source
+            if report:
+                self.add("MSC002", path, 0, source.message)
+                self.read_problems[path] = source
         return source
 
-    def parse(self, source: SourceFile) -> ParsedFile:
+    def source_for(self, path: str) -> SourceFile | None:
+        """The file's text for positions: kept when it has findings, else read again."""
+        if path not in self.sources:
+            source = read_source(path)
+            if isinstance(source, SourceFile):
+                self.sources[path] = source
+        return self.sources.get(path)
+
+    def parse(self, source: SourceFile, report: bool = True) -> ParsedFile:
         parsed = parse_source(source)
-        for problem in parsed.problems:
-            self.add(problem.code, source.path, problem.offset, problem.message, end=problem.end)
-        self.suppressions[source.path] = find_suppressions(source, parsed.statements)
+        if report:
+            for problem in parsed.problems:
+                self.add(problem.code, source.path, problem.offset, problem.message, end=problem.end)
+            suppressions = find_suppressions(source, parsed.statements)
+            if suppressions:
+                self.suppressions[source.path] = suppressions
+                self.sources[source.path] = source
         return parsed
 
 
+class SourceLoader(Mapping[str, "SourceFile | ReadProblem"]):
+    """The directory's files for set-level rules, read on demand and not kept
+    (a long history would not fit in memory twice)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = paths
+
+    def __getitem__(self, path: str) -> SourceFile | ReadProblem:
+        if path not in self._paths:
+            raise KeyError(path)
+        return read_source(path)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 def lint_paths(paths: list[str], config: Config) -> LintResult:
+    # Parse trees are acyclic and freed by reference counting; the cycle
+    # collector would only re-walk every live object again and again.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _lint_paths(paths, config)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _lint_paths(paths: list[str], config: Config) -> LintResult:
     run = Run(config)
     migration_dirs, sql_files, text_files = _classify_paths(paths, config)
     for directory, given in migration_dirs.items():
@@ -233,18 +277,29 @@ def _walk(directory: str) -> list[str]:
 
 
 def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> None:
+    """Lint one migrations directory, streaming: each file is read, parsed,
+    checked and replayed, then its parse tree is dropped, so memory stays flat
+    however long the history."""
     migration_set = build_migration_set(directory or ".", _context_paths(directory, given))
-    sources = {m.path: run.read(m.path) for m in migration_set.all_files()}
-    for path in migration_set.other_sql:
-        sources[path] = run.read(path)
-    parsed = {path: run.parse(source) for path, source in sources.items() if isinstance(source, SourceFile)}
-
-    _run_set_rules(run, MigrationsContext(run.config, migration_set, sources))
-    catalog = _replay_and_check(run, migration_set, sources, parsed)
+    all_paths = [m.path for m in migration_set.all_files()] + migration_set.other_sql
+    _run_set_rules(run, MigrationsContext(run.config, migration_set, SourceLoader(all_paths)))
+    catalog = Catalog()
+    for forward in migration_set.forwards:
+        created = _lint_file(run, forward, migration_set, catalog)
+        rollback = migration_set.rollback_for(forward)
+        if rollback is not None:
+            after_rollback = catalog.fork()
+            _lint_file(run, rollback, migration_set, after_rollback)
+            context = RollbackContext(run.config, forward, rollback, created, catalog, after_rollback)
+            for rule in run.rules.by_scope.get("rollback", ()):
+                run.call(rule, forward.path, 0, lambda rule=rule: rule.check(context))
     for orphan in migration_set.orphan_rollbacks:
-        _check_statements(run, orphan, sources.get(orphan.path), parsed.get(orphan.path), catalog.fork())
-    for migration in migration_set.all_files():
-        _run_file_rules(run, migration, sources.get(migration.path), parsed.get(migration.path), migration_set)
+        _lint_file(run, orphan, migration_set, catalog.fork())
+    for path in migration_set.other_sql:
+        if path in run.reported:
+            source = run.read(path)
+            if isinstance(source, SourceFile):
+                run.parse(source)
     for rule in run.rules.by_scope.get("history", ()):
         first = migration_set.forwards[0].path if migration_set.forwards else directory
         run.call(rule, first, 0, lambda rule=rule: rule.check(HistoryContext(run.config, migration_set, catalog)))
@@ -256,30 +311,29 @@ def _context_paths(directory: str, given: list[str]) -> list[str]:
     return [by_name.get(os.path.basename(path), path) for path in list_sql_files(directory or ".")] or given
 
 
-def _replay_and_check(run: Run, migration_set: MigrationSet, sources: dict, parsed: dict) -> Catalog:
-    catalog = Catalog()
-    for forward in migration_set.forwards:
-        created = _check_statements(run, forward, sources.get(forward.path), parsed.get(forward.path), catalog)
-        rollback = migration_set.rollback_for(forward)
-        if rollback is not None:
-            after_rollback = catalog.fork()
-            _check_statements(run, rollback, sources.get(rollback.path), parsed.get(rollback.path), after_rollback)
-            context = RollbackContext(run.config, forward, rollback, created, catalog, after_rollback)
-            for rule in run.rules.by_scope.get("rollback", ()):
-                run.call(rule, forward.path, 0, lambda rule=rule: rule.check(context))
-    return catalog
-
-
-def _check_statements(run: Run, migration: MigrationFile, source: SourceFile | ReadProblem | None,
-                      parsed: ParsedFile | None, catalog: Catalog) -> list[tuple[ObjectRef, Origin]]:
-    """Run the statement rules on one file while replaying it into `catalog`;
-    returns what the file created."""
-    if parsed is None or not isinstance(source, SourceFile):
+def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet,
+               catalog: Catalog) -> list[tuple[ObjectRef, Origin]]:
+    """Read, parse, check and replay one migration file; returns what it created.
+    Files not being reported are still replayed (they are history) but not checked."""
+    reported = migration.path in run.reported
+    source = run.read(migration.path, report=reported)
+    if not isinstance(source, SourceFile):
+        if reported:
+            _run_file_rules(run, migration, None, None, migration_set)
         return []
+    parsed = run.parse(source, report=reported)
+    created = _check_statements(run, migration, source, parsed, catalog, reported)
+    if reported:
+        _run_file_rules(run, migration, source, parsed, migration_set)
+    return created
+
+
+def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, parsed: ParsedFile,
+                      catalog: Catalog, reported: bool) -> list[tuple[ObjectRef, Origin]]:
+    """Run the statement rules on one file while replaying it into `catalog`."""
     catalog.current_path = migration.path
     context = StatementContext(run.config, source, migration, catalog, parsed.statements,
                                no_transaction=has_no_transaction_directive(source.text))
-    reported = migration.path in run.reported
     created: list[tuple[ObjectRef, Origin]] = []
     for statement in parsed.statements:
         if reported:
@@ -312,12 +366,9 @@ def _run_set_rules(run: Run, context: MigrationsContext) -> None:
         run.call(rule, context.migration_set.directory, 0, lambda rule=rule: rule.check(context))
 
 
-def _run_file_rules(run: Run, migration: MigrationFile, source: SourceFile | ReadProblem | None,
+def _run_file_rules(run: Run, migration: MigrationFile, source: SourceFile | None,
                     parsed: ParsedFile | None, migration_set: MigrationSet) -> None:
-    if migration.path not in run.reported:
-        return
-    readable = source if isinstance(source, SourceFile) else None
-    context = FileContext(run.config, migration, readable, parsed, migration_set)
+    context = FileContext(run.config, migration, source, parsed, migration_set)
     for rule in run.rules.by_scope.get("file", ()):
         run.call(rule, migration.path, 0, lambda rule=rule: rule.check(context))
 
@@ -373,8 +424,8 @@ def _unused_suppressions(run: Run) -> list[_Raw]:
 
 
 def _to_diagnostic(run: Run, raw: _Raw) -> Diagnostic:
-    source = run.sources.get(raw.path)
     problem = run.read_problems.get(raw.path)
+    source = None if problem else run.source_for(raw.path)
     if source is not None:
         start = source.position(raw.start)
         end = source.position(raw.end) if raw.end is not None and raw.end >= raw.start else start

@@ -28,7 +28,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from mobius_sqlcheck import nodes
-from mobius_sqlcheck.config import compile_name_pattern
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.locate import name_span
@@ -44,12 +43,12 @@ OPTIONS = {"index_name_pattern": r"^idx_{table}_[a-z0-9_]+$"}
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
     _, table = nodes.relation_key(statement.node["relation"])
     name = statement.node.get("idxname")
-    pattern = ctx.config.index_name_pattern
+    pattern = ctx.config.name_pattern("index_name_pattern")
     if not name:
         yield Finding(f"index on {table} has no name", statement.start, statement.end,
-                      hint=f"Name it to match {pattern.replace('{table}', table)}.")
+                      hint=f"Name it to match {pattern.for_table(table)}.")
         return
-    if not compile_name_pattern(pattern, table).match(name):
+    if not pattern.matches(name, table):
         start, end = name_span(ctx.source, statement, name)
-        yield Finding(f"index '{name}' does not match {pattern.replace('{table}', table)}", start, end,
+        yield Finding(f"index '{name}' does not match {pattern.for_table(table)}", start, end,
                       hint=f"Rename it, e.g. idx_{table}_<columns>.")

@@ -28,7 +28,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from mobius_sqlcheck import nodes
-from mobius_sqlcheck.config import compile_name_pattern
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.locate import name_span
@@ -44,8 +43,8 @@ OPTIONS = {"trigger_name_pattern": r"^{table}_[a-z0-9_]+_trigger$"}
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
     _, table = nodes.relation_key(statement.node["relation"])
     name = statement.node.get("trigname", "")
-    pattern = ctx.config.trigger_name_pattern
-    if not compile_name_pattern(pattern, table).match(name):
+    pattern = ctx.config.name_pattern("trigger_name_pattern")
+    if not pattern.matches(name, table):
         start, end = name_span(ctx.source, statement, name)
-        yield Finding(f"trigger '{name}' does not match {pattern.replace('{table}', table)}", start, end,
+        yield Finding(f"trigger '{name}' does not match {pattern.for_table(table)}", start, end,
                       hint=f"Rename it, e.g. {table}_<purpose>_trigger.")

@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from mobius_sqlcheck import nodes
-from mobius_sqlcheck.config import compile_name_pattern
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.parse import Statement
@@ -44,11 +43,10 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
     if relation is None:
         return
     _, table = nodes.relation_key(relation)
-    pattern = compile_name_pattern(ctx.config.constraint_name_pattern, table)
+    pattern = ctx.config.name_pattern("constraint_name_pattern")
     for kind, constraint in nodes.walk(statement.node):
         if kind != "Constraint" or "conname" not in constraint:
             continue
-        if not pattern.match(constraint["conname"]):
+        if not pattern.matches(constraint["conname"], table):
             at = statement.offset(nodes.location(constraint, -1))
-            yield Finding(f"constraint '{constraint['conname']}' does not match "
-                          f"{ctx.config.constraint_name_pattern.replace('{table}', table)}", at)
+            yield Finding(f"constraint '{constraint['conname']}' does not match {pattern.for_table(table)}", at)
