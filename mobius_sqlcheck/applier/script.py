@@ -97,3 +97,15 @@ def idempotency_problems(script: Script) -> list[str]:
             where = script.source.position(piece.start)
             problems.append(f"{script.path}:{where.line}:{where.column}: {problem}")
     return problems
+
+
+def transaction_control_problems(script: Script) -> list[str]:
+    """BEGIN / COMMIT / ROLLBACK in a file: a COMMIT would end the applier's
+    transaction half way and break its all-or-nothing guarantee, so it is
+    refused even with --skip-lint."""
+    return [
+        f"{script.path}:{script.source.position(p.start).line}:{script.source.position(p.start).column}: "
+        "transaction control inside a migration: the applier runs each file in its own transaction"
+        for p in script.pieces
+        if p.node_type == "TransactionStmt"
+    ]
