@@ -1,0 +1,1 @@
+"""Benchmarks for mobius_sqlcheck: a corpus generator (bench.corpus) and a runner (bench.run)."""
