@@ -6,11 +6,11 @@ message the user can act on.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from mobius_sqlcheck.errors import UsageError
 
@@ -23,26 +23,55 @@ DEFAULT_TRIGGER_PATTERN = r"^{table}_[a-z0-9_]+_trigger$"
 DEFAULT_CONSTRAINT_PATTERN = r"^{table}(_[a-z0-9_]+)?_(pkey|fkey|key|check|excl)$"
 
 
-@dataclass
 class Config:
-    migrations: str = "migrations"
-    select: list[str] = field(default_factory=list)  # empty: every rule on by default
-    ignore: list[str] = field(default_factory=list)
-    severity: dict[str, str] = field(default_factory=dict)
-    fail_on: str = "error"
-    index_name_pattern: str = DEFAULT_INDEX_PATTERN
-    trigger_name_pattern: str = DEFAULT_TRIGGER_PATTERN
-    constraint_name_pattern: str = DEFAULT_CONSTRAINT_PATTERN
-    pooler_port: int = 6543
-    allowed_hosts: list[str] = field(default_factory=lambda: ["localhost", "127.0.0.1", "::1"])
-    grandfathered_duplicate_versions: list[str] = field(default_factory=list)
-    format_check: bool = False
-    lock_file: str = "sqlcheck.sum"
-    statement_timeout: str = "15min"
-    lock_timeout: str = "10s"
-    # Where the config came from, for messages and relative paths.
-    source: str | None = None
-    _patterns: dict[str, NamePattern] = field(default_factory=dict, repr=False, compare=False)
+    """The effective configuration. Attributes and defaults are listed in
+    DEFAULTS; `Config(**table)` takes already type-checked values."""
+
+    DEFAULTS: dict[str, Any] = {
+        "migrations": "migrations",
+        "select": [],  # empty: every rule on by default
+        "ignore": [],
+        "severity": {},
+        "fail_on": "error",
+        "index_name_pattern": DEFAULT_INDEX_PATTERN,
+        "trigger_name_pattern": DEFAULT_TRIGGER_PATTERN,
+        "constraint_name_pattern": DEFAULT_CONSTRAINT_PATTERN,
+        "pooler_port": 6543,
+        "allowed_hosts": ["localhost", "127.0.0.1", "::1"],
+        "grandfathered_duplicate_versions": [],
+        "format_check": False,
+        "lock_file": "sqlcheck.sum",
+        "statement_timeout": "15min",
+        "lock_timeout": "10s",
+    }
+
+    migrations: str
+    select: list[str]
+    ignore: list[str]
+    severity: dict[str, str]
+    fail_on: str
+    index_name_pattern: str
+    trigger_name_pattern: str
+    constraint_name_pattern: str
+    pooler_port: int
+    allowed_hosts: list[str]
+    grandfathered_duplicate_versions: list[str]
+    format_check: bool
+    lock_file: str
+    statement_timeout: str
+    lock_timeout: str
+
+    def __init__(self, source: str | None = None, **values: Any) -> None:
+        for key, default in self.DEFAULTS.items():
+            value = values.pop(key, default)
+            setattr(self, key, copy.copy(value) if value is default else value)
+        if values:
+            raise TypeError(f"unknown config keys: {sorted(values)}")
+        self.source = source  # where the config came from, for messages
+        self._patterns: dict[str, NamePattern] = {}
+
+    def __repr__(self) -> str:
+        return f"Config(source={self.source!r})"
 
     def name_pattern(self, key: str) -> NamePattern:
         """The compiled naming pattern of `key`, e.g. "index_name_pattern"."""
@@ -55,8 +84,7 @@ class Config:
 _TABLE_MARK = "\x00"  # stands for the table name inside a compiled pattern
 
 
-@dataclass(frozen=True)
-class NamePattern:
+class NamePattern(NamedTuple):
     """A naming pattern: a regular expression in which `{table}` stands for the
     table's name. Compiled once, not once per table: the name is matched with
     the table's name replaced by a mark instead."""
@@ -64,10 +92,10 @@ class NamePattern:
     template: str
     regex: re.Pattern[str]
 
-    @classmethod
-    def compile(cls, template: str, key: str = "pattern") -> NamePattern:
+    @staticmethod
+    def compile(template: str, key: str = "pattern") -> NamePattern:
         try:
-            return cls(template, re.compile(template.replace("{table}", _TABLE_MARK)))
+            return NamePattern(template, re.compile(template.replace("{table}", _TABLE_MARK)))
         except re.error as error:
             raise UsageError(f"{key}: invalid regular expression {template!r}: {error}") from None
 
@@ -91,23 +119,8 @@ def _table_marked(name: str, table: str) -> Iterator[str]:
         at = name.find(table, at + 1)
 
 
-_KEY_TYPES: dict[str, type | tuple[type, ...]] = {
-    "migrations": str,
-    "select": list,
-    "ignore": list,
-    "severity": dict,
-    "fail_on": str,
-    "index_name_pattern": str,
-    "trigger_name_pattern": str,
-    "constraint_name_pattern": str,
-    "pooler_port": int,
-    "allowed_hosts": list,
-    "grandfathered_duplicate_versions": list,
-    "format_check": bool,
-    "lock_file": str,
-    "statement_timeout": str,
-    "lock_timeout": str,
-}
+# Every key's type is its default's type.
+_KEY_TYPES: dict[str, type] = {key: type(value) for key, value in Config.DEFAULTS.items()}
 _LIST_ITEM_TYPES = {"select": str, "ignore": str, "allowed_hosts": str, "grandfathered_duplicate_versions": str}
 
 

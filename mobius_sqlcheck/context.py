@@ -6,7 +6,7 @@ There is one context type per rule scope (see `mobius_sqlcheck.rules`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.config import Config
@@ -15,17 +15,18 @@ from mobius_sqlcheck.parse import ParsedFile, Statement
 from mobius_sqlcheck.source import ReadProblem, SourceFile
 
 
-@dataclass
 class StatementContext:
     """One per file; `catalog` is the state before the statement being checked."""
 
-    config: Config
-    source: SourceFile
-    migration: MigrationFile | None
-    catalog: Catalog
-    statements: list[Statement]
-    no_transaction: bool = False
-    tables_created_in_file: set[tuple[str, str]] = field(default_factory=set)
+    def __init__(self, config: Config, source: SourceFile, migration: MigrationFile | None, catalog: Catalog,
+                 statements: list[Statement], no_transaction: bool = False) -> None:
+        self.config = config
+        self.source = source
+        self.migration = migration
+        self.catalog = catalog
+        self.statements = statements
+        self.no_transaction = no_transaction
+        self.tables_created_in_file: set[tuple[str, str]] = set()
 
     @property
     def is_rollback(self) -> bool:
@@ -37,8 +38,7 @@ class StatementContext:
         return key not in self.tables_created_in_file
 
 
-@dataclass
-class FileContext:
+class FileContext(NamedTuple):
     config: Config
     migration: MigrationFile
     source: SourceFile | None  # None when the file could not be read
@@ -46,15 +46,13 @@ class FileContext:
     migration_set: MigrationSet
 
 
-@dataclass
-class MigrationsContext:
+class MigrationsContext(NamedTuple):
     config: Config
     migration_set: MigrationSet
     sources: Mapping[str, SourceFile | ReadProblem]  # read on demand, by path
 
 
-@dataclass
-class RollbackContext:
+class RollbackContext(NamedTuple):
     """A forward migration, its rollback, and the catalog after each."""
 
     config: Config
@@ -65,14 +63,12 @@ class RollbackContext:
     after_rollback: Catalog
 
 
-@dataclass
-class HistoryContext:
+class HistoryContext(NamedTuple):
     config: Config
     migration_set: MigrationSet
     catalog: Catalog  # after every forward migration
 
 
-@dataclass
-class TextContext:
+class TextContext(NamedTuple):
     config: Config
     source: SourceFile

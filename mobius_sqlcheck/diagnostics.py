@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A rule's report. `start`/`end` are byte offsets into the file at `path`
     (the file being checked when `path` is None)."""
 
@@ -17,8 +16,7 @@ class Finding:
     path: str | None = None
 
 
-@dataclass(slots=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     path: str
     line: int
     column: int

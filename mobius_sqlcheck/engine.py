@@ -13,8 +13,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.config import Config
@@ -48,11 +47,11 @@ _TEXT_SUFFIXES = (".env", ".yaml", ".yml", ".toml", ".py", ".sh", ".bash", ".md"
                   ".cfg", ".conf", ".txt", ".js", ".ts", ".properties", ".tf", ".example")
 
 
-@dataclass
 class LintResult:
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    files: int = 0
-    internal_errors: int = 0
+    def __init__(self, files: int = 0, internal_errors: int = 0) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self.files = files
+        self.internal_errors = internal_errors
 
     @property
     def error_count(self) -> int:
@@ -63,8 +62,7 @@ class LintResult:
         return sum(1 for d in self.diagnostics if d.severity == "warning")
 
 
-@dataclass
-class _Raw:
+class _Raw(NamedTuple):
     """A finding with its rule, before suppressions: offsets are still bytes."""
 
     rule: Rule

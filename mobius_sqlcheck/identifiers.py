@@ -7,15 +7,14 @@ Scanning is as costly as parsing, so callers pre-filter with a cheap regex.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pglast import parser as pg_parser
 
 from mobius_sqlcheck.source import SourceFile
 
 
-@dataclass(frozen=True, slots=True)
-class Identifier:
+class Identifier(NamedTuple):
     text: str  # as written, quotes included
     name: str  # as PostgreSQL sees it (before truncation)
     quoted: bool

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 STRICT_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[a-z0-9]+(?:_[a-z0-9]+)*)\.sql$")
 # Loosely migration-like: digits first. Such a file is still ordered by its
@@ -20,8 +20,7 @@ ROLLBACK_SUFFIX = "_rollback"
 NO_TRANSACTION_DIRECTIVE = re.compile(r"^\s*--\s*mobius-sqlcheck:\s*no-transaction\s*$", re.MULTILINE)
 
 
-@dataclass(frozen=True, slots=True)
-class MigrationFile:
+class MigrationFile(NamedTuple):
     path: str
     version: str  # the digits as written, e.g. "004"
     name: str  # e.g. "learning_privacy" (without `_rollback`)
@@ -62,15 +61,15 @@ def classify_filename(path: str) -> MigrationFile | None:
     return MigrationFile(path, match["version"], name, is_rollback, well_named)
 
 
-@dataclass
 class MigrationSet:
     """The `.sql` files of one migrations directory."""
 
-    directory: str
-    forwards: list[MigrationFile] = field(default_factory=list)  # in apply order
-    rollbacks: dict[str, MigrationFile] = field(default_factory=dict)  # by stem
-    orphan_rollbacks: list[MigrationFile] = field(default_factory=list)
-    other_sql: list[str] = field(default_factory=list)  # not migration-like at all
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.forwards: list[MigrationFile] = []  # in apply order
+        self.rollbacks: dict[str, MigrationFile] = {}  # by stem
+        self.orphan_rollbacks: list[MigrationFile] = []
+        self.other_sql: list[str] = []  # not migration-like at all
 
     def rollback_for(self, forward: MigrationFile) -> MigrationFile | None:
         return self.rollbacks.get(forward.stem)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pglast import parser as pg_parser
 
@@ -23,8 +23,7 @@ from mobius_sqlcheck.source import SourceFile, skip_trivia
 _META_LINE = re.compile(r"^[ \t]*\\", re.MULTILINE)
 
 
-@dataclass(slots=True)
-class Statement:
+class Statement(NamedTuple):
     node_type: str
     node: dict
     start: int  # byte offset of the first token
@@ -37,8 +36,7 @@ class Statement:
         return self.base + node_location if node_location >= 0 else self.start
 
 
-@dataclass(frozen=True, slots=True)
-class ParseProblem:
+class ParseProblem(NamedTuple):
     """A syntax error (MSC001) or psql meta-command (MSC505) at a byte offset."""
 
     code: str
@@ -47,11 +45,13 @@ class ParseProblem:
     message: str
 
 
-@dataclass
 class ParsedFile:
-    source: SourceFile
-    statements: list[Statement] = field(default_factory=list)
-    problems: list[ParseProblem] = field(default_factory=list)
+    __slots__ = ("source", "statements", "problems")
+
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.statements: list[Statement] = []
+        self.problems: list[ParseProblem] = []
 
 
 def parse_source(source: SourceFile) -> ParsedFile:

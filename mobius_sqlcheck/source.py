@@ -10,26 +10,34 @@ from __future__ import annotations
 
 import bisect
 import os
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+# Records are NamedTuples and plain classes rather than dataclasses: the
+# pre-commit hook starts a process per commit, and dataclasses cost start-up time.
+
+
+class Position(NamedTuple):
     line: int
     column: int
 
 
-@dataclass
 class SourceFile:
     """A decoded text file. `data` is `text` in UTF-8 (the BOM removed)."""
 
-    path: str
-    text: str
-    data: bytes
-    _line_starts: list[int] | None = field(default=None, repr=False)
+    __slots__ = ("path", "text", "data", "_line_starts")
+
+    def __init__(self, path: str, text: str, data: bytes) -> None:
+        self.path = path
+        self.text = text
+        self.data = data
+        self._line_starts: list[int] | None = None
+
+    def __repr__(self) -> str:
+        return f"SourceFile({self.path!r})"
 
     @property
     def is_ascii(self) -> bool:
@@ -64,8 +72,7 @@ class SourceFile:
         return len(self.text[:char_offset].encode("utf-8"))
 
 
-@dataclass(frozen=True, slots=True)
-class ReadProblem:
+class ReadProblem(NamedTuple):
     """Why a file could not be read as text (reported as MSC002)."""
 
     path: str

@@ -12,7 +12,6 @@ as MSC009.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from pglast import parser as pg_parser
 
@@ -26,13 +25,14 @@ _DIRECTIVE = re.compile(
 _CODE = re.compile(r"[A-Za-z]+[0-9]+")
 
 
-@dataclass
 class Suppression:
-    codes: list[str]
-    offset: int  # byte offset of the comment
-    whole_file: bool
-    span: tuple[int, int] | None = None  # the statement covered, in bytes
-    used: set[str] = field(default_factory=set)
+    def __init__(self, codes: list[str], offset: int, whole_file: bool,
+                 span: tuple[int, int] | None = None) -> None:
+        self.codes = codes
+        self.offset = offset  # byte offset of the comment
+        self.whole_file = whole_file
+        self.span = span  # the statement covered, in bytes
+        self.used: set[str] = set()
 
     def covers(self, code: str, offset: int) -> bool:
         if code not in self.codes:

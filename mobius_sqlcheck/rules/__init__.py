@@ -20,10 +20,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from types import ModuleType
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from mobius_sqlcheck.errors import UsageError
 
@@ -31,8 +30,7 @@ SCOPES = ("statement", "file", "migrations", "rollback", "history", "text")
 _MODULE_NAME = re.compile(r"^msc\d{3}_\w+$")
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     code: str
     name: str
     severity: str  # default: "error", "warning" or "off"
@@ -42,7 +40,7 @@ class Rule:
     check: Callable | None
     node_types: tuple[str, ...] = ()
     default_hint: str | None = None
-    options: dict[str, object] = field(default_factory=dict)
+    options: dict[str, object] = {}
 
 
 def _rule_from_module(module: ModuleType) -> Rule:
