@@ -15,8 +15,9 @@ that call it; DROP SCHEMA ... CASCADE takes everything in the schema.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, MutableMapping
+from typing import Any, Callable, Iterable, Iterator, MutableMapping
 
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.nodes import UNKNOWN
@@ -62,10 +63,24 @@ class Column:
     origin: Origin | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ForeignKey:
-    columns: list[str]
+    name: str
+    columns: tuple[str, ...]
     target: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A CHECK constraint. `not_null_columns` are the columns it proves NOT
+    NULL (`col IS NOT NULL`, alone or ANDed): once validated, SET NOT NULL on
+    them skips its table scan (PostgreSQL 12+)."""
+
+    name: str
+    columns: frozenset[str]  # every column the expression reads
+    not_null_columns: frozenset[str]
+    validated: bool
+    origin: Origin | None = None
 
 
 @dataclass
@@ -79,7 +94,9 @@ class Table:
     kind: str = "table"
     columns: dict[str, Column] = field(default_factory=dict)
     rls_enabled: bool = False
+    rls_forced: bool = False  # FORCE ROW LEVEL SECURITY: owner too; does not enable RLS
     foreign_keys: list[ForeignKey] = field(default_factory=list)
+    checks: dict[str, Check] = field(default_factory=dict)
     referenced_by: set[tuple[str, str]] = field(default_factory=set)
     indexes: set[str] = field(default_factory=set)
     triggers: set[str] = field(default_factory=set)
@@ -96,6 +113,7 @@ class Table:
         clone = copy.copy(self)
         clone.columns = dict(self.columns)
         clone.foreign_keys = list(self.foreign_keys)
+        clone.checks = dict(self.checks)
         clone.referenced_by = set(self.referenced_by)
         clone.indexes = set(self.indexes)
         clone.triggers = set(self.triggers)
@@ -110,6 +128,7 @@ class Index:
     table: tuple[str, str]
     unique: bool = False
     partial: bool = False
+    columns: frozenset[str] = frozenset()  # read by its keys, expressions or predicate
     origin: Origin | None = None
 
 
@@ -320,7 +339,7 @@ def _create_table(catalog: Catalog, statement: Statement, node: dict) -> list[Ob
         if "ColumnDef" in element:
             _add_column(catalog, table, element["ColumnDef"], statement)
         elif "Constraint" in element:
-            _add_table_constraint(catalog, table, element["Constraint"])
+            _add_table_constraint(catalog, table, element["Constraint"], statement)
     return [ObjectRef("table", key)]
 
 
@@ -333,6 +352,7 @@ def _add_column(catalog: Catalog, table: Table, column_def: dict, statement: Sta
         base_type=nodes.base_type(type_node),
         origin=catalog.origin(statement, column_def.get("location", -1)),
     )
+    table.columns[column.name] = column
     for item in column_def.get("constraints", ()):
         constraint = item.get("Constraint", {})
         contype = constraint.get("contype")
@@ -344,26 +364,86 @@ def _add_column(catalog: Catalog, table: Table, column_def: dict, statement: Sta
             column.default = {"Generated": {}}
         elif contype == "CONSTR_FOREIGN":
             _add_foreign_key(catalog, table, [column.name], constraint)
-    table.columns[column.name] = column
+        elif contype == "CONSTR_CHECK":
+            _add_check(catalog, table, constraint, statement)
     return column
 
 
-def _add_table_constraint(catalog: Catalog, table: Table, constraint: dict) -> None:
+def _add_table_constraint(catalog: Catalog, table: Table, constraint: dict, statement: Statement) -> None:
     contype = constraint.get("contype")
     if contype == "CONSTR_FOREIGN":
         _add_foreign_key(catalog, table, nodes.names(constraint.get("fk_attrs")), constraint)
+    elif contype == "CONSTR_CHECK":
+        _add_check(catalog, table, constraint, statement)
     elif contype == "CONSTR_PRIMARY":
         for name in nodes.names(constraint.get("keys")):
             if name in table.columns:
-                table.columns[name].not_null = True
+                # A Column may be shared with the parent of a forked catalog: replace, never mutate.
+                table.columns[name] = _replace(table.columns[name], not_null=True)
 
 
 def _add_foreign_key(catalog: Catalog, table: Table, columns: list[str], constraint: dict) -> None:
     target = nodes.relation_key(constraint.get("pktable", {}))
-    table.foreign_keys.append(ForeignKey(columns, target))
+    # PostgreSQL's generated name: <table>_<columns>_fkey.
+    name = constraint.get("conname") or "_".join([table.name, *columns, "fkey"])
+    table.foreign_keys.append(ForeignKey(name, tuple(columns), target))
     referenced = catalog._table_for_update(target)
     if referenced is not None:
         referenced.referenced_by.add(table.key)
+
+
+def _add_check(catalog: Catalog, table: Table, constraint: dict, statement: Statement) -> None:
+    expression = constraint.get("raw_expr")
+    columns = frozenset(nodes.column_refs(expression))
+    # PostgreSQL's generated name: <table>_<column>_check when the expression
+    # reads exactly one column, else <table>_check.
+    default_name = f"{table.name}_{next(iter(columns))}_check" if len(columns) == 1 else f"{table.name}_check"
+    name = constraint.get("conname") or default_name
+    table.checks[name] = Check(
+        name=name,
+        columns=columns,
+        not_null_columns=frozenset(nodes.not_null_tests(expression)),
+        validated=not constraint.get("skip_validation", False),
+        origin=catalog.origin(statement, constraint.get("location", -1)),
+    )
+
+
+def _drop_constraint(catalog: Catalog, table: Table, name: str) -> None:
+    table.checks.pop(name, None)
+    dropped = [fk for fk in table.foreign_keys if fk.name == name]
+    if dropped:
+        table.foreign_keys = [fk for fk in table.foreign_keys if fk.name != name]
+        _forget_references(catalog, table, {fk.target for fk in dropped})
+
+
+def _forget_references(catalog: Catalog, table: Table, targets: set[tuple[str, str]]) -> None:
+    """After `table` lost foreign keys: targets it no longer references at all
+    stop listing it in `referenced_by`."""
+    still = {fk.target for fk in table.foreign_keys}
+    for target in targets - still:
+        referenced = catalog._table_for_update(target)
+        if referenced is not None:
+            referenced.referenced_by.discard(table.key)
+
+
+def _drop_column(catalog: Catalog, table: Table, name: str) -> None:
+    """DROP COLUMN also drops, even without CASCADE, the indexes and
+    constraints of this table that use the column."""
+    if table.columns.pop(name, None) is None:
+        return
+    for index_name in [n for n in table.indexes if name in _index_columns(catalog, table.schema, n)]:
+        drop_index(catalog, (table.schema, index_name))
+    for check_name in [c.name for c in table.checks.values() if name in c.columns]:
+        del table.checks[check_name]
+    dropped = [fk for fk in table.foreign_keys if name in fk.columns]
+    if dropped:
+        table.foreign_keys = [fk for fk in table.foreign_keys if name not in fk.columns]
+        _forget_references(catalog, table, {fk.target for fk in dropped})
+
+
+def _index_columns(catalog: Catalog, schema: str, index_name: str) -> frozenset[str]:
+    index = catalog.indexes.get((schema, index_name))
+    return index.columns if index is not None else frozenset()
 
 
 def _create_table_as(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
@@ -418,7 +498,7 @@ def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, c
         added = _add_column(catalog, table, column_def, statement)
         return [ObjectRef("column", (table.schema, table.name, added.name))]
     if subtype == "AT_DropColumn":
-        table.columns.pop(name, None)
+        _drop_column(catalog, table, name)
     elif subtype == "AT_AlterColumnType" and column is not None:
         type_node = command.get("def", {}).get("ColumnDef", {}).get("typeName")
         table.columns[name] = _replace(column, type_name=nodes.type_name(type_node),
@@ -427,20 +507,25 @@ def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, c
         table.columns[name] = _replace(column, not_null=subtype == "AT_SetNotNull")
     elif subtype == "AT_ColumnDefault" and column is not None:
         table.columns[name] = _replace(column, default=command.get("def"))
-    elif subtype in ("AT_EnableRowSecurity", "AT_ForceRowSecurity"):
+    elif subtype == "AT_EnableRowSecurity":
         table.rls_enabled = True
     elif subtype == "AT_DisableRowSecurity":
         table.rls_enabled = False
+    elif subtype in ("AT_ForceRowSecurity", "AT_NoForceRowSecurity"):
+        table.rls_forced = subtype == "AT_ForceRowSecurity"
     elif subtype == "AT_AddConstraint":
-        _add_table_constraint(catalog, table, command.get("def", {}).get("Constraint", {}))
+        _add_table_constraint(catalog, table, command.get("def", {}).get("Constraint", {}), statement)
+    elif subtype == "AT_DropConstraint":
+        _drop_constraint(catalog, table, name)
+    elif subtype == "AT_ValidateConstraint" and name in table.checks:
+        table.checks[name] = _replace(table.checks[name], validated=True)
     return []
 
 
-def _replace(column: Column, **changes: Any) -> Column:
-    clone = copy.copy(column)
-    for attribute, value in changes.items():
-        setattr(clone, attribute, value)
-    return clone
+def _replace(item: Any, **changes: Any) -> Any:
+    """A changed copy of a Column or Check (objects may be shared with the
+    parent of a forked catalog, so they are never changed in place)."""
+    return dataclasses.replace(item, **changes)
 
 
 def _create_index(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
@@ -452,10 +537,24 @@ def _create_index(catalog: Catalog, statement: Statement, node: dict) -> list[Ob
     if key in catalog.indexes:
         return []
     catalog.indexes[key] = Index(key[0], name, table_key, unique=bool(node.get("unique")),
-                                 partial="whereClause" in node, origin=catalog.origin(statement))
+                                 partial="whereClause" in node, columns=_indexed_columns(node),
+                                 origin=catalog.origin(statement))
     table = catalog._external_table(table_key)
     table.indexes.add(name)
     return [ObjectRef("index", key)]
+
+
+def _indexed_columns(node: dict) -> frozenset[str]:
+    """Columns an index reads: its keys, INCLUDE columns, expressions and predicate."""
+    columns: set[str] = set()
+    for item in [*node.get("indexParams", ()), *node.get("indexIncludingParams", ())]:
+        element = item.get("IndexElem", {})
+        if element.get("name"):
+            columns.add(element["name"])
+        else:
+            columns.update(nodes.column_refs(element.get("expr")))
+    columns.update(nodes.column_refs(node.get("whereClause")))
+    return frozenset(columns)
 
 
 def _create_trigger(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
@@ -464,12 +563,24 @@ def _create_trigger(catalog: Catalog, statement: Statement, node: dict) -> list[
     key = (table_key[0], table_key[1], name)
     function_key = nodes.qualified(nodes.names(node.get("funcname")))
     replaced = key in catalog.triggers
-    catalog.triggers[key] = Trigger(table_key[0], table_key[1], name, function_key, origin=catalog.origin(statement))
-    catalog._external_table(table_key).triggers.add(name)
-    function = catalog._function_for_update(function_key)
+    if replaced:  # CREATE OR REPLACE TRIGGER may call another function
+        drop_trigger(catalog, key)
+    _add_trigger(catalog, Trigger(table_key[0], table_key[1], name, function_key, origin=catalog.origin(statement)))
+    return [] if replaced else [ObjectRef("trigger", key)]
+
+
+def _add_trigger(catalog: Catalog, trigger: Trigger) -> None:
+    key = (trigger.schema, trigger.table, trigger.name)
+    catalog.triggers[key] = trigger
+    catalog._external_table((trigger.schema, trigger.table)).triggers.add(trigger.name)
+    function = catalog._function_for_update(trigger.function)
     if function is not None:
         function.triggers.add(key)
-    return [] if replaced else [ObjectRef("trigger", key)]
+
+
+def _add_policy(catalog: Catalog, policy: Named) -> None:
+    catalog.named[("policy", policy.key)] = policy
+    catalog._external_table(policy.key[:2]).policies.add(policy.key[2])  # type: ignore[arg-type]
 
 
 def _create_function(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
@@ -511,9 +622,11 @@ def _create_named(kind: str, key_of: Callable[[dict], tuple[str, ...]]) -> Handl
         key = key_of(node)
         if (kind, key) in catalog.named:
             return []
-        catalog.named[(kind, key)] = Named(kind, key, catalog.origin(statement))
+        named = Named(kind, key, catalog.origin(statement))
         if kind == "policy":
-            catalog._external_table(key[:2]).policies.add(key[2])
+            _add_policy(catalog, named)
+        else:
+            catalog.named[(kind, key)] = named
         return [ObjectRef(kind, key)]
 
     return handler
@@ -591,6 +704,12 @@ def drop_relation(catalog: Catalog, key: tuple[str, str]) -> None:
         referenced = catalog._table_for_update(foreign_key.target)
         if referenced is not None:
             referenced.referenced_by.discard(key)
+    # Foreign keys into the dropped table go with it (CASCADE drops them;
+    # without CASCADE the DROP fails unless they are already gone).
+    for referrer_key in table.referenced_by - {key}:
+        referrer = catalog._table_for_update(referrer_key)
+        if referrer is not None:
+            referrer.foreign_keys = [fk for fk in referrer.foreign_keys if fk.target != key]
 
 
 def drop_index(catalog: Catalog, key: tuple[str, str]) -> None:
@@ -644,21 +763,20 @@ def drop_schema(catalog: Catalog, schema: str, cascade: bool) -> None:
 
 def _rename(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
     rename_type = node.get("renameType")
-    relation = node.get("relation")
     new_name = node.get("newname", "")
+    if rename_type == "OBJECT_FUNCTION" or rename_type == "OBJECT_PROCEDURE":
+        old = nodes.qualified(nodes.names(node.get("object", {}).get("ObjectWithArgs", {}).get("objname")))
+        rename_function(catalog, old, (old[0], new_name))
+        return []
+    relation = node.get("relation")
     if relation is None:
         return []
     key = nodes.relation_key(relation)
-    if rename_type in ("OBJECT_TABLE", "OBJECT_VIEW") and key in catalog.tables:
-        table = catalog._table_for_update(key)
-        del catalog.tables[key]
-        table.name = new_name
-        catalog.tables[table.key] = table
+    subname = node.get("subname", "")
+    if rename_type in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE"):
+        rename_relation(catalog, key, new_name)
     elif rename_type == "OBJECT_COLUMN":
-        table = catalog._table_for_update(key)
-        if table is not None and node.get("subname") in table.columns:
-            column = _replace(table.columns.pop(node["subname"]), name=new_name)
-            table.columns[new_name] = column
+        rename_column(catalog, key, subname, new_name)
     elif rename_type == "OBJECT_INDEX" and key in catalog.indexes:
         index = copy.copy(catalog.indexes[key])
         drop_index(catalog, key)
@@ -667,7 +785,93 @@ def _rename(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRe
         owner = catalog._table_for_update(index.table)
         if owner is not None:
             owner.indexes.add(new_name)
+    elif rename_type == "OBJECT_TRIGGER" and (*key, subname) in catalog.triggers:
+        trigger = copy.copy(catalog.triggers[(*key, subname)])
+        drop_trigger(catalog, (*key, subname))
+        trigger.name = new_name
+        _add_trigger(catalog, trigger)
+    elif rename_type == "OBJECT_POLICY" and ("policy", (*key, subname)) in catalog.named:
+        named = catalog.named[("policy", (*key, subname))]
+        drop_policy(catalog, (*key, subname))
+        _add_policy(catalog, Named("policy", (*key, new_name), named.origin))
     return []
+
+
+def rename_relation(catalog: Catalog, key: tuple[str, str], new_name: str) -> None:
+    """Rename a table and re-key what hangs off it: indexes, triggers,
+    policies and the foreign keys on either side."""
+    table = catalog._table_for_update(key)
+    if table is None:
+        return
+    new_key = (key[0], new_name)
+    triggers = [catalog.triggers[(*key, name)] for name in table.triggers if (*key, name) in catalog.triggers]
+    policies = [catalog.named[("policy", (*key, name))] for name in table.policies
+                if ("policy", (*key, name)) in catalog.named]
+    for trigger in triggers:
+        drop_trigger(catalog, (*key, trigger.name))
+    for policy in policies:
+        drop_policy(catalog, policy.key)  # type: ignore[arg-type]
+    del catalog.tables[key]
+    table.name = new_name
+    catalog.tables[new_key] = table
+    for trigger in triggers:
+        _add_trigger(catalog, dataclasses.replace(trigger, table=new_name))
+    for policy in policies:
+        _add_policy(catalog, Named("policy", (*new_key, policy.key[2]), policy.origin))
+    for index_name in table.indexes:
+        index = catalog.indexes.get((key[0], index_name))
+        if index is not None:
+            catalog.indexes[(key[0], index_name)] = dataclasses.replace(index, table=new_key)
+    _rekey_references(catalog, table, key, new_key)
+
+
+def _rekey_references(catalog: Catalog, table: Table, old: tuple[str, str], new: tuple[str, str]) -> None:
+    if old in table.referenced_by:  # a self-reference
+        table.referenced_by = (table.referenced_by - {old}) | {new}
+    table.foreign_keys = [dataclasses.replace(fk, target=new) if fk.target == old else fk
+                          for fk in table.foreign_keys]
+    for target in {fk.target for fk in table.foreign_keys} - {new}:
+        referenced = catalog._table_for_update(target)
+        if referenced is not None:
+            referenced.referenced_by = (referenced.referenced_by - {old}) | {new}
+    for referrer_key in table.referenced_by - {new}:
+        referrer = catalog._table_for_update(referrer_key)
+        if referrer is not None:
+            referrer.foreign_keys = [dataclasses.replace(fk, target=new) if fk.target == old else fk
+                                     for fk in referrer.foreign_keys]
+
+
+def rename_column(catalog: Catalog, key: tuple[str, str], old: str, new: str) -> None:
+    table = catalog._table_for_update(key)
+    if table is None or old not in table.columns:
+        return
+    table.columns[new] = _replace(table.columns.pop(old), name=new)
+
+    def renamed(columns: Iterable[str]) -> Any:
+        return type(columns)(new if column == old else column for column in columns)  # type: ignore[call-arg]
+
+    for index_name in table.indexes:
+        index = catalog.indexes.get((key[0], index_name))
+        if index is not None and old in index.columns:
+            catalog.indexes[(key[0], index_name)] = dataclasses.replace(index, columns=renamed(index.columns))
+    table.checks = {name: _replace(check, columns=renamed(check.columns),
+                                   not_null_columns=renamed(check.not_null_columns))
+                    for name, check in table.checks.items()}
+    table.foreign_keys = [dataclasses.replace(fk, columns=renamed(fk.columns)) for fk in table.foreign_keys]
+
+
+def rename_function(catalog: Catalog, old: tuple[str, str], new: tuple[str, str]) -> None:
+    function = catalog.functions.get(old)
+    if function is None or new in catalog.functions:
+        return
+    renamed = function.copy()
+    renamed.name = new[1]
+    del catalog.functions[old]
+    catalog.functions[new] = renamed
+    for trigger_key in renamed.triggers:
+        trigger = catalog.triggers.get(trigger_key)
+        if trigger is not None:
+            catalog.triggers[trigger_key] = dataclasses.replace(trigger, function=new)
 
 
 # -- storage.buckets rows ------------------------------------------------------
@@ -718,20 +922,40 @@ def _delete(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRe
 
 def _bucket_ids(catalog: Catalog, where: dict | None) -> list[str]:
     """The known buckets a WHERE clause selects: `id = 'x'`, `id IN (...)`,
-    `name = ...`, or every bucket when there is no WHERE."""
+    `id = ANY (ARRAY[...])`, the same on `name`, ORs of those, or every
+    bucket when there is no WHERE. Anything else selects none."""
     if where is None:
         return list(catalog.buckets)
+    chosen: list[str] = []
+    for bucket_id in _selected_buckets(catalog, where):
+        if bucket_id not in chosen:
+            chosen.append(bucket_id)
+    return chosen
+
+
+def _selected_buckets(catalog: Catalog, where: dict) -> list[str]:
+    boolean = where.get("BoolExpr")
+    if boolean is not None:
+        if boolean.get("boolop") != "OR_EXPR":
+            return []
+        return [bucket_id for arg in boolean.get("args", ()) for bucket_id in _selected_buckets(catalog, arg)]
     expression = where.get("A_Expr")
-    if expression is None:
+    if expression is None or nodes.names(expression.get("name")) != ["="]:
         return []
-    column = nodes.names(expression.get("lexpr", {}).get("ColumnRef", {}).get("fields"))
+    column = nodes.names(expression.get("lexpr", {}).get("ColumnRef", {}).get("fields"))[-1:]
     if column not in (["id"], ["name"]):
         return []
     right = expression.get("rexpr", {})
-    if expression.get("kind") == "AEXPR_IN":
+    kind = expression.get("kind")
+    if kind == "AEXPR_IN":
         wanted = [nodes.const_value(item) for item in right.get("List", {}).get("items", ())]
-    else:
+    elif kind == "AEXPR_OP_ANY":
+        values = nodes.const_value(right)
+        wanted = values if isinstance(values, list) else []
+    elif kind == "AEXPR_OP":
         wanted = [nodes.const_value(right)]
+    else:
+        return []
     return [bucket_id for bucket_id, bucket in catalog.buckets.items()
             if (bucket_id if column == ["id"] else bucket.values.get("name")) in wanted]
 

@@ -182,3 +182,32 @@ def def_elems(items: list[dict] | None) -> Iterator[dict]:
         element = item.get("DefElem")
         if element is not None:
             yield element
+
+
+def column_refs(node: Any) -> Iterator[str]:
+    """The column names an expression reads (the last part of each ColumnRef)."""
+    if not node:
+        return
+    for node_type, body in walk(node):
+        if node_type == "ColumnRef":
+            parts = names(body.get("fields"))
+            if parts:
+                yield parts[-1]
+
+
+def not_null_tests(node: dict | None) -> Iterator[str]:
+    """Columns an expression proves NOT NULL: `col IS NOT NULL`, alone or in
+    an AND (what lets PostgreSQL skip SET NOT NULL's scan)."""
+    if not node:
+        return
+    boolean = node.get("BoolExpr")
+    if boolean is not None:
+        if boolean.get("boolop") == "AND_EXPR":
+            for arg in boolean.get("args", ()):
+                yield from not_null_tests(arg)
+        return
+    test = node.get("NullTest")
+    if test is not None and test.get("nulltesttype") == "IS_NOT_NULL":
+        parts = names(test.get("arg", {}).get("ColumnRef", {}).get("fields"))
+        if parts:
+            yield parts[-1]

@@ -1,0 +1,138 @@
+"""The catalog replay: what statements create, and what they remove
+implicitly (the single place rollback checks rely on)."""
+
+from __future__ import annotations
+
+from mobius_sqlcheck.catalog import Catalog, ObjectRef
+from mobius_sqlcheck.parse import parse_source
+from mobius_sqlcheck.source import SourceFile
+
+BRANDS_ASSETS = """
+CREATE TABLE brands (brand_id uuid PRIMARY KEY, name text);
+CREATE TABLE assets (
+    asset_id uuid PRIMARY KEY,
+    brand_id uuid NOT NULL REFERENCES brands (brand_id),
+    job_id uuid
+);
+CREATE INDEX idx_assets_brand ON assets (brand_id);
+CREATE INDEX idx_assets_job ON assets (job_id) WHERE job_id IS NOT NULL;
+"""
+
+
+def replay(sql: str, catalog: Catalog | None = None, path: str = "001_init.sql") -> tuple[Catalog, list[ObjectRef]]:
+    catalog = catalog or Catalog()
+    catalog.current_path = path
+    source = SourceFile(path, sql, sql.encode("utf-8"))
+    created: list[ObjectRef] = []
+    for statement in parse_source(source).statements:
+        created.extend(catalog.apply(statement))
+    return catalog, created
+
+
+def test_foreign_keys_are_named_like_postgresql() -> None:
+    catalog, _ = replay(BRANDS_ASSETS + "ALTER TABLE assets ADD CONSTRAINT assets_job_fk FOREIGN KEY (job_id) REFERENCES jobs;")
+    names = [fk.name for fk in catalog.tables[("public", "assets")].foreign_keys]
+    assert names == ["assets_brand_id_fkey", "assets_job_fk"]
+    assert catalog.tables[("public", "brands")].referenced_by == {("public", "assets")}
+
+
+def test_drop_constraint_forgets_the_reference() -> None:
+    catalog, _ = replay(BRANDS_ASSETS + "ALTER TABLE assets DROP CONSTRAINT assets_brand_id_fkey;")
+    assert catalog.tables[("public", "assets")].foreign_keys == []
+    assert catalog.tables[("public", "brands")].referenced_by == set()
+
+
+def test_drop_column_takes_its_indexes_checks_and_foreign_keys() -> None:
+    catalog, _ = replay(BRANDS_ASSETS + """
+ALTER TABLE assets ADD CONSTRAINT assets_job_check CHECK (job_id IS NOT NULL) NOT VALID;
+ALTER TABLE assets DROP COLUMN job_id;
+ALTER TABLE assets DROP COLUMN brand_id;
+""")
+    assets = catalog.tables[("public", "assets")]
+    assert ("public", "idx_assets_job") not in catalog.indexes  # the predicate used it
+    assert ("public", "idx_assets_brand") not in catalog.indexes
+    assert assets.indexes == set() and assets.checks == {} and assets.foreign_keys == []
+    assert catalog.tables[("public", "brands")].referenced_by == set()
+
+
+def test_drop_table_takes_the_foreign_keys_into_it() -> None:
+    catalog, _ = replay(BRANDS_ASSETS + "DROP TABLE brands CASCADE;")
+    assert catalog.tables[("public", "assets")].foreign_keys == []
+
+
+def test_checks_track_not_null_proofs_and_validation() -> None:
+    catalog, _ = replay(BRANDS_ASSETS + """
+ALTER TABLE assets ADD CONSTRAINT assets_job_nn CHECK (job_id IS NOT NULL AND brand_id IS NOT NULL) NOT VALID;
+ALTER TABLE brands ADD CHECK (name <> '');
+""")
+    check = catalog.tables[("public", "assets")].checks["assets_job_nn"]
+    assert check.not_null_columns == {"job_id", "brand_id"} and not check.validated
+    assert "brands_name_check" in catalog.tables[("public", "brands")].checks
+    replay("ALTER TABLE assets VALIDATE CONSTRAINT assets_job_nn;", catalog)
+    assert catalog.tables[("public", "assets")].checks["assets_job_nn"].validated
+
+
+def test_force_row_level_security_does_not_enable_it() -> None:
+    catalog, _ = replay("CREATE TABLE feedback (id int); ALTER TABLE feedback FORCE ROW LEVEL SECURITY;")
+    feedback = catalog.tables[("public", "feedback")]
+    assert feedback.rls_forced and not feedback.rls_enabled
+
+
+def test_fork_never_changes_the_parent() -> None:
+    parent, _ = replay(BRANDS_ASSETS + "ALTER TABLE assets ADD CONSTRAINT c CHECK (job_id IS NOT NULL) NOT VALID;")
+    child = parent.fork()
+    replay("""
+ALTER TABLE assets VALIDATE CONSTRAINT c;
+ALTER TABLE brands ADD PRIMARY KEY (name);
+ALTER TABLE assets RENAME COLUMN job_id TO job;
+DROP TABLE brands CASCADE;
+""", child)
+    assert not parent.tables[("public", "assets")].checks["c"].validated
+    assert not parent.tables[("public", "brands")].columns["name"].not_null
+    assert "job_id" in parent.tables[("public", "assets")].columns
+    assert parent.tables[("public", "assets")].foreign_keys[0].target == ("public", "brands")
+    assert ("public", "brands") not in child.tables
+
+
+def test_rename_table_rekeys_its_triggers_policies_indexes_and_references() -> None:
+    catalog, _ = replay(BRANDS_ASSETS + """
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER brands_touch_trigger BEFORE UPDATE ON brands FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE POLICY brands_read ON brands FOR SELECT USING (true);
+ALTER TABLE brands RENAME TO clients;
+""")
+    assert ("public", "clients", "brands_touch_trigger") in catalog.triggers
+    assert catalog.functions[("public", "touch")].triggers == {("public", "clients", "brands_touch_trigger")}
+    assert catalog.exists(ObjectRef("policy", ("public", "clients", "brands_read")))
+    assert catalog.tables[("public", "assets")].foreign_keys[0].target == ("public", "clients")
+    replay("DROP TABLE assets; DROP TABLE clients;", catalog)
+    assert not catalog.triggers and not catalog.indexes
+    assert not catalog.exists(ObjectRef("policy", ("public", "clients", "brands_read")))
+
+
+def test_rename_column_follows_into_indexes() -> None:
+    catalog, _ = replay(BRANDS_ASSETS + "ALTER TABLE assets RENAME COLUMN job_id TO job; ALTER TABLE assets DROP COLUMN job;")
+    assert ("public", "idx_assets_job") not in catalog.indexes
+
+
+def test_rename_trigger_and_function() -> None:
+    catalog, _ = replay(BRANDS_ASSETS + """
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER t1 BEFORE UPDATE ON brands FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TRIGGER t1 ON brands RENAME TO brands_touch_trigger;
+ALTER FUNCTION touch() RENAME TO set_updated_at;
+""")
+    assert list(catalog.triggers) == [("public", "brands", "brands_touch_trigger")]
+    assert catalog.triggers[("public", "brands", "brands_touch_trigger")].function == ("public", "set_updated_at")
+    replay("DROP FUNCTION set_updated_at() CASCADE;", catalog)
+    assert not catalog.triggers
+
+
+def test_bucket_rows_selected_by_or_and_any() -> None:
+    catalog, created = replay("""
+INSERT INTO storage.buckets (id, name) VALUES ('brands', 'brands'), ('assets', 'assets'), ('tmp', 'tmp');
+DELETE FROM storage.buckets WHERE id = 'brands' OR id = ANY (ARRAY['assets']);
+DELETE FROM storage.buckets WHERE id <> 'tmp';
+""")
+    assert len(created) == 3
+    assert list(catalog.buckets) == ["tmp"]
