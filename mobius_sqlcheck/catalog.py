@@ -14,10 +14,7 @@ that call it; DROP SCHEMA ... CASCADE takes everything in the schema.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, MutableMapping
+from typing import Any, Callable, Iterable, Iterator, MutableMapping, NamedTuple
 
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.nodes import UNKNOWN
@@ -25,17 +22,20 @@ from mobius_sqlcheck.parse import Statement
 
 BUCKETS_TABLE = ("storage", "buckets")
 
+# Records are NamedTuples (immutable: a change makes a new one with
+# `_replace`) or plain classes with a `copy()`, not dataclasses: the catalog is
+# on the pre-commit hook's start-up path. Nothing reachable from a catalog is
+# ever changed in place unless that catalog owns it (see `fork`).
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+
+class Origin(NamedTuple):
     """Where an object was created: a file and a byte offset in it."""
 
     path: str
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
+class ObjectRef(NamedTuple):
     """A catalog object: `kind` and its key, e.g. ("index", ("public", "idx_brands_org"))."""
 
     kind: str
@@ -52,8 +52,7 @@ class ObjectRef:
         return f"{self.kind} {nodes.display(self.key)}"
 
 
-@dataclass
-class Column:
+class Column(NamedTuple):
     name: str
     type_name: str
     type_mods: tuple[object, ...]
@@ -63,15 +62,13 @@ class Column:
     origin: Origin | None = None
 
 
-@dataclass(frozen=True)
-class ForeignKey:
+class ForeignKey(NamedTuple):
     name: str
     columns: tuple[str, ...]
     target: tuple[str, str]
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """A CHECK constraint. `not_null_columns` are the columns it proves NOT
     NULL (`col IS NOT NULL`, alone or ANDed): once validated, SET NOT NULL on
     them skips its table scan (PostgreSQL 12+)."""
@@ -83,35 +80,44 @@ class Check:
     origin: Origin | None = None
 
 
-@dataclass
 class Table:
     """A relation: kind "table", "view", "materialized view" or "sequence".
     `external` marks a table only ever altered here (a platform table such as
     auth.users), never created."""
 
-    schema: str
-    name: str
-    kind: str = "table"
-    columns: dict[str, Column] = field(default_factory=dict)
-    rls_enabled: bool = False
-    rls_forced: bool = False  # FORCE ROW LEVEL SECURITY: owner too; does not enable RLS
-    foreign_keys: list[ForeignKey] = field(default_factory=list)
-    checks: dict[str, Check] = field(default_factory=dict)
-    referenced_by: set[tuple[str, str]] = field(default_factory=set)
-    indexes: set[str] = field(default_factory=set)
-    triggers: set[str] = field(default_factory=set)
-    policies: set[str] = field(default_factory=set)
-    temporary: bool = False
-    external: bool = False
-    origin: Origin | None = None
+    __slots__ = ("schema", "name", "kind", "columns", "rls_enabled", "rls_forced", "foreign_keys", "checks",
+                 "referenced_by", "indexes", "triggers", "policies", "temporary", "external", "origin")
+
+    def __init__(self, schema: str, name: str, kind: str = "table", temporary: bool = False,
+                 external: bool = False, origin: Origin | None = None) -> None:
+        self.schema = schema
+        self.name = name
+        self.kind = kind
+        self.columns: dict[str, Column] = {}
+        self.rls_enabled = False
+        self.rls_forced = False  # FORCE ROW LEVEL SECURITY: binds the owner too; does not enable RLS
+        self.foreign_keys: list[ForeignKey] = []
+        self.checks: dict[str, Check] = {}
+        self.referenced_by: set[tuple[str, str]] = set()  # tables with a foreign key into this one
+        self.indexes: set[str] = set()
+        self.triggers: set[str] = set()
+        self.policies: set[str] = set()
+        self.temporary = temporary
+        self.external = external
+        self.origin = origin
+
+    def __repr__(self) -> str:
+        return f"Table({self.schema}.{self.name}, {self.kind})"
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.schema, self.name)
 
     def copy(self) -> Table:
-        clone = copy.copy(self)
+        clone = Table(self.schema, self.name, self.kind, self.temporary, self.external, self.origin)
         clone.columns = dict(self.columns)
+        clone.rls_enabled = self.rls_enabled
+        clone.rls_forced = self.rls_forced
         clone.foreign_keys = list(self.foreign_keys)
         clone.checks = dict(self.checks)
         clone.referenced_by = set(self.referenced_by)
@@ -121,8 +127,7 @@ class Table:
         return clone
 
 
-@dataclass
-class Index:
+class Index(NamedTuple):
     schema: str
     name: str
     table: tuple[str, str]
@@ -132,8 +137,7 @@ class Index:
     origin: Origin | None = None
 
 
-@dataclass
-class Trigger:
+class Trigger(NamedTuple):
     schema: str
     table: str
     name: str
@@ -141,33 +145,39 @@ class Trigger:
     origin: Origin | None = None
 
 
-@dataclass
 class Function:
-    schema: str
-    name: str
-    security_definer: bool = False
-    search_path_fixed: bool = False
-    volatility: str = "v"  # PostgreSQL's default for a user function
-    triggers: set[tuple[str, str, str]] = field(default_factory=set)
-    origin: Origin | None = None
+    __slots__ = ("schema", "name", "security_definer", "search_path_fixed", "volatility", "triggers", "origin")
+
+    def __init__(self, schema: str, name: str, origin: Origin | None = None) -> None:
+        self.schema = schema
+        self.name = name
+        self.security_definer = False
+        self.search_path_fixed = False
+        self.volatility = "v"  # PostgreSQL's default for a user function
+        self.triggers: set[tuple[str, str, str]] = set()
+        self.origin = origin
+
+    def __repr__(self) -> str:
+        return f"Function({self.schema}.{self.name})"
 
     def copy(self) -> Function:
-        clone = copy.copy(self)
+        clone = Function(self.schema, self.name, self.origin)
+        clone.security_definer = self.security_definer
+        clone.search_path_fixed = self.search_path_fixed
+        clone.volatility = self.volatility
         clone.triggers = set(self.triggers)
         return clone
 
 
-@dataclass
-class Bucket:
+class Bucket(NamedTuple):
     """A row of storage.buckets; values are Python values or nodes.UNKNOWN."""
 
     id: str
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any]
     origin: Origin | None = None
 
 
-@dataclass
-class Named:
+class Named(NamedTuple):
     """Objects tracked only by name: types, policies, schemas, extensions."""
 
     kind: str
@@ -344,28 +354,26 @@ def _create_table(catalog: Catalog, statement: Statement, node: dict) -> list[Ob
 
 
 def _add_column(catalog: Catalog, table: Table, column_def: dict, statement: Statement) -> Column:
-    type_node = column_def.get("typeName")
-    column = Column(
-        name=column_def.get("colname", ""),
-        type_name=nodes.type_name(type_node),
-        type_mods=nodes.type_mods(type_node),
-        base_type=nodes.base_type(type_node),
-        origin=catalog.origin(statement, column_def.get("location", -1)),
-    )
-    table.columns[column.name] = column
+    name = column_def.get("colname", "")
+    not_null = False
+    default = None
     for item in column_def.get("constraints", ()):
         constraint = item.get("Constraint", {})
         contype = constraint.get("contype")
         if contype in ("CONSTR_NOTNULL", "CONSTR_PRIMARY"):
-            column.not_null = True
+            not_null = True
         elif contype == "CONSTR_DEFAULT":
-            column.default = constraint.get("raw_expr")
+            default = constraint.get("raw_expr")
         elif contype == "CONSTR_IDENTITY" or contype == "CONSTR_GENERATED":
-            column.default = {"Generated": {}}
+            default = {"Generated": {}}
         elif contype == "CONSTR_FOREIGN":
-            _add_foreign_key(catalog, table, [column.name], constraint)
+            _add_foreign_key(catalog, table, [name], constraint)
         elif contype == "CONSTR_CHECK":
             _add_check(catalog, table, constraint, statement)
+    type_node = column_def.get("typeName")
+    column = Column(name, nodes.type_name(type_node), nodes.type_mods(type_node), nodes.base_type(type_node),
+                    not_null, default, catalog.origin(statement, column_def.get("location", -1)))
+    table.columns[name] = column
     return column
 
 
@@ -378,8 +386,7 @@ def _add_table_constraint(catalog: Catalog, table: Table, constraint: dict, stat
     elif contype == "CONSTR_PRIMARY":
         for name in nodes.names(constraint.get("keys")):
             if name in table.columns:
-                # A Column may be shared with the parent of a forked catalog: replace, never mutate.
-                table.columns[name] = _replace(table.columns[name], not_null=True)
+                table.columns[name] = table.columns[name]._replace(not_null=True)
 
 
 def _add_foreign_key(catalog: Catalog, table: Table, columns: list[str], constraint: dict) -> None:
@@ -501,12 +508,12 @@ def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, c
         _drop_column(catalog, table, name)
     elif subtype == "AT_AlterColumnType" and column is not None:
         type_node = command.get("def", {}).get("ColumnDef", {}).get("typeName")
-        table.columns[name] = _replace(column, type_name=nodes.type_name(type_node),
+        table.columns[name] = column._replace(type_name=nodes.type_name(type_node),
                                        type_mods=nodes.type_mods(type_node), base_type=nodes.base_type(type_node))
     elif subtype in ("AT_SetNotNull", "AT_DropNotNull") and column is not None:
-        table.columns[name] = _replace(column, not_null=subtype == "AT_SetNotNull")
+        table.columns[name] = column._replace(not_null=subtype == "AT_SetNotNull")
     elif subtype == "AT_ColumnDefault" and column is not None:
-        table.columns[name] = _replace(column, default=command.get("def"))
+        table.columns[name] = column._replace(default=command.get("def"))
     elif subtype == "AT_EnableRowSecurity":
         table.rls_enabled = True
     elif subtype == "AT_DisableRowSecurity":
@@ -518,14 +525,8 @@ def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, c
     elif subtype == "AT_DropConstraint":
         _drop_constraint(catalog, table, name)
     elif subtype == "AT_ValidateConstraint" and name in table.checks:
-        table.checks[name] = _replace(table.checks[name], validated=True)
+        table.checks[name] = table.checks[name]._replace(validated=True)
     return []
-
-
-def _replace(item: Any, **changes: Any) -> Any:
-    """A changed copy of a Column or Check (objects may be shared with the
-    parent of a forked catalog, so they are never changed in place)."""
-    return dataclasses.replace(item, **changes)
 
 
 def _create_index(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
@@ -778,18 +779,16 @@ def _rename(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRe
     elif rename_type == "OBJECT_COLUMN":
         rename_column(catalog, key, subname, new_name)
     elif rename_type == "OBJECT_INDEX" and key in catalog.indexes:
-        index = copy.copy(catalog.indexes[key])
+        index = catalog.indexes[key]._replace(name=new_name)
         drop_index(catalog, key)
-        index.name = new_name
         catalog.indexes[(key[0], new_name)] = index
         owner = catalog._table_for_update(index.table)
         if owner is not None:
             owner.indexes.add(new_name)
     elif rename_type == "OBJECT_TRIGGER" and (*key, subname) in catalog.triggers:
-        trigger = copy.copy(catalog.triggers[(*key, subname)])
+        trigger = catalog.triggers[(*key, subname)]
         drop_trigger(catalog, (*key, subname))
-        trigger.name = new_name
-        _add_trigger(catalog, trigger)
+        _add_trigger(catalog, trigger._replace(name=new_name))
     elif rename_type == "OBJECT_POLICY" and ("policy", (*key, subname)) in catalog.named:
         named = catalog.named[("policy", (*key, subname))]
         drop_policy(catalog, (*key, subname))
@@ -815,20 +814,20 @@ def rename_relation(catalog: Catalog, key: tuple[str, str], new_name: str) -> No
     table.name = new_name
     catalog.tables[new_key] = table
     for trigger in triggers:
-        _add_trigger(catalog, dataclasses.replace(trigger, table=new_name))
+        _add_trigger(catalog, trigger._replace(table=new_name))
     for policy in policies:
         _add_policy(catalog, Named("policy", (*new_key, policy.key[2]), policy.origin))
     for index_name in table.indexes:
         index = catalog.indexes.get((key[0], index_name))
         if index is not None:
-            catalog.indexes[(key[0], index_name)] = dataclasses.replace(index, table=new_key)
+            catalog.indexes[(key[0], index_name)] = index._replace(table=new_key)
     _rekey_references(catalog, table, key, new_key)
 
 
 def _rekey_references(catalog: Catalog, table: Table, old: tuple[str, str], new: tuple[str, str]) -> None:
     if old in table.referenced_by:  # a self-reference
         table.referenced_by = (table.referenced_by - {old}) | {new}
-    table.foreign_keys = [dataclasses.replace(fk, target=new) if fk.target == old else fk
+    table.foreign_keys = [fk._replace(target=new) if fk.target == old else fk
                           for fk in table.foreign_keys]
     for target in {fk.target for fk in table.foreign_keys} - {new}:
         referenced = catalog._table_for_update(target)
@@ -837,7 +836,7 @@ def _rekey_references(catalog: Catalog, table: Table, old: tuple[str, str], new:
     for referrer_key in table.referenced_by - {new}:
         referrer = catalog._table_for_update(referrer_key)
         if referrer is not None:
-            referrer.foreign_keys = [dataclasses.replace(fk, target=new) if fk.target == old else fk
+            referrer.foreign_keys = [fk._replace(target=new) if fk.target == old else fk
                                      for fk in referrer.foreign_keys]
 
 
@@ -845,7 +844,7 @@ def rename_column(catalog: Catalog, key: tuple[str, str], old: str, new: str) ->
     table = catalog._table_for_update(key)
     if table is None or old not in table.columns:
         return
-    table.columns[new] = _replace(table.columns.pop(old), name=new)
+    table.columns[new] = table.columns.pop(old)._replace(name=new)
 
     def renamed(columns: Iterable[str]) -> Any:
         return type(columns)(new if column == old else column for column in columns)  # type: ignore[call-arg]
@@ -853,11 +852,11 @@ def rename_column(catalog: Catalog, key: tuple[str, str], old: str, new: str) ->
     for index_name in table.indexes:
         index = catalog.indexes.get((key[0], index_name))
         if index is not None and old in index.columns:
-            catalog.indexes[(key[0], index_name)] = dataclasses.replace(index, columns=renamed(index.columns))
-    table.checks = {name: _replace(check, columns=renamed(check.columns),
+            catalog.indexes[(key[0], index_name)] = index._replace(columns=renamed(index.columns))
+    table.checks = {name: check._replace(columns=renamed(check.columns),
                                    not_null_columns=renamed(check.not_null_columns))
                     for name, check in table.checks.items()}
-    table.foreign_keys = [dataclasses.replace(fk, columns=renamed(fk.columns)) for fk in table.foreign_keys]
+    table.foreign_keys = [fk._replace(columns=renamed(fk.columns)) for fk in table.foreign_keys]
 
 
 def rename_function(catalog: Catalog, old: tuple[str, str], new: tuple[str, str]) -> None:
@@ -871,7 +870,7 @@ def rename_function(catalog: Catalog, old: tuple[str, str], new: tuple[str, str]
     for trigger_key in renamed.triggers:
         trigger = catalog.triggers.get(trigger_key)
         if trigger is not None:
-            catalog.triggers[trigger_key] = dataclasses.replace(trigger, function=new)
+            catalog.triggers[trigger_key] = trigger._replace(function=new)
 
 
 # -- storage.buckets rows ------------------------------------------------------
