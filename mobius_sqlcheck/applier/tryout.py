@@ -92,7 +92,7 @@ def _servers(reporter: Reporter) -> Iterator[ephemeral.Servers]:
     try:
         pooler = (f"PgBouncer (transaction mode) on 127.0.0.1:{servers.pooler_port}" if servers.pooler_port
                   else "no PgBouncer installed: connecting directly")
-        reporter.note(f"throwaway PostgreSQL on 127.0.0.1:{servers.pg_port}; {pooler}")
+        reporter.note(f"throwaway PostgreSQL in {servers.root} on 127.0.0.1:{servers.pg_port}; {pooler}")
         yield servers
     finally:
         servers.stop()

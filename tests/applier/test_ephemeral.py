@@ -1,0 +1,62 @@
+"""`apply --ephemeral`: the one-command tryout, and its teardown on failure
+and on SIGTERM. (Other test runs may have throwaway servers of their own at
+the same time: each test checks only the directory and ports its run printed.)"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+from pathlib import Path
+
+from tests.applier.helpers import MIGRATIONS, spawn, write_migrations
+
+STARTED = re.compile(r"throwaway PostgreSQL in (\S+) on 127\.0\.0\.1:(\d+); PgBouncer \(transaction mode\) on 127\.0\.0\.1:(\d+)")
+
+
+def _assert_torn_down(output: str) -> None:
+    match = STARTED.search(output)
+    assert match, output
+    root, *ports = match.groups()
+    assert not os.path.exists(root)
+    for port in ports:
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", int(port))) != 0, f"port {port} still listening"
+
+
+def test_ephemeral_life_cycle(run_cli) -> None:
+    result = run_cli("apply", "--ephemeral", "--skip-lint", "--migrations", str(MIGRATIONS))
+    assert result.code == 0, result.text
+    for phase in ("== apply", "== verify", "== roll back everything", "== apply again"):
+        assert phase in result.out
+    assert "both schemas are identical" in result.out
+    _assert_torn_down(result.out)
+
+
+def test_ephemeral_tears_down_after_a_failure(run_cli, tmp_path: Path) -> None:
+    migrations = write_migrations(tmp_path / "migrations", {"001_bad.sql": "CREATE TABLE t (id int REFERENCES nowhere);\n"})
+    result = run_cli("apply", "--ephemeral", "--skip-lint", "--migrations", str(migrations))
+    assert result.code == 1
+    assert "001_bad.sql:1:1: relation \"nowhere\" does not exist" in result.err
+    assert "throwaway servers stopped and removed" in result.out
+    _assert_torn_down(result.out)
+
+
+def test_ephemeral_tears_down_on_sigterm(tmp_path: Path) -> None:
+    migrations = write_migrations(tmp_path / "migrations", {
+        "001_slow.sql": "SELECT pg_sleep(30);\n",
+        "001_slow_rollback.sql": "SELECT 1;\n",
+    })
+    process = spawn("apply", "--ephemeral", "--skip-lint", "--migrations", str(migrations))
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith("== apply"):
+            break
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, out + err
+    assert "throwaway servers stopped and removed" in out
+    _assert_torn_down("".join(seen))
