@@ -1,0 +1,80 @@
+"""Helpers the column-safety rules (MSC301-MSC305) share: which ALTER TABLE
+targets a table that may hold rows, its sub-commands, and where a column name
+is written (libpg_query gives most sub-commands no location)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from pglast import parser as pg_parser
+
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.context import StatementContext
+from mobius_sqlcheck.parse import Statement
+from mobius_sqlcheck.source import SourceFile
+
+# After these keywords (and an optional COLUMN / IF EXISTS) comes a column name.
+_BEFORE_COLUMN = ("ALTER", "DROP", "RENAME")
+_SKIPPED = ("COLUMN", "IF_P", "EXISTS")
+
+
+def existing_table(statement: Statement, ctx: StatementContext) -> tuple[str, str] | None:
+    """The key of the table an ALTER TABLE changes, if that table may hold
+    rows: created by an earlier file or never created here; not one created
+    earlier in this file, not a temporary table."""
+    node = statement.node
+    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or "relation" not in node:
+        return None
+    if node["relation"].get("relpersistence") == "t":
+        return None
+    key = nodes.relation_key(node["relation"])
+    return key if is_existing(key, ctx) else None
+
+
+def is_existing(key: tuple[str, str], ctx: StatementContext) -> bool:
+    if not ctx.is_existing_table(key):
+        return False
+    table = ctx.catalog.table(key)
+    return table is None or not table.temporary
+
+
+def commands(node: dict, *subtypes: str) -> Iterator[dict]:
+    """The AlterTableCmd bodies of the given subtypes, in order."""
+    for item in node.get("cmds", ()):
+        command = item.get("AlterTableCmd")
+        if command is not None and command.get("subtype") in subtypes:
+            yield command
+
+
+def column_span(source: SourceFile, statement: Statement, column: str) -> tuple[int, int]:
+    """Byte span of `column` where the statement names it after ALTER, DROP or
+    RENAME [COLUMN] [IF EXISTS]; the statement's first token if not found."""
+    data = source.data[statement.start:statement.end]
+    text = data.decode("utf-8", "replace")
+    try:
+        tokens = pg_parser.scan(text)
+    except pg_parser.Error:
+        return statement.start, statement.start
+    for index, token in enumerate(tokens):
+        if token.name not in _BEFORE_COLUMN:
+            continue
+        following = index + 1
+        while following < len(tokens) and tokens[following].name in _SKIPPED:
+            following += 1
+        if following < len(tokens):
+            candidate = tokens[following]
+            if identifier_text(text[candidate.start:candidate.end + 1]) == column:
+                return _byte_span(text, statement.start, candidate.start, candidate.end + 1)
+    return statement.start, statement.start
+
+
+def identifier_text(word: str) -> str:
+    """An identifier as PostgreSQL stores it: quoted kept exact, else lower-cased."""
+    if len(word) >= 2 and word[0] == word[-1] == '"':
+        return word[1:-1].replace('""', '"')
+    return word.lower()
+
+
+def _byte_span(text: str, base: int, start: int, end: int) -> tuple[int, int]:
+    begin = base + len(text[:start].encode("utf-8"))
+    return begin, begin + len(text[start:end].encode("utf-8"))
