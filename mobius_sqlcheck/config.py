@@ -40,6 +40,7 @@ class Config:
         "allowed_hosts": ["localhost", "127.0.0.1", "::1"],
         "grandfathered_duplicate_versions": [],
         "format_check": False,
+        "sqlfluff_config": "",  # an explicit sqlfluff config file, layered over the ones sqlfluff finds
         "lock_file": "sqlcheck.sum",
         "statement_timeout": "15min",
         "lock_timeout": "10s",
@@ -57,6 +58,7 @@ class Config:
     allowed_hosts: list[str]
     grandfathered_duplicate_versions: list[str]
     format_check: bool
+    sqlfluff_config: str
     lock_file: str
     statement_timeout: str
     lock_timeout: str
@@ -154,6 +156,10 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
         return Config()
     config = config_from_table(table, path)
     config.migrations = _relative_to(config.migrations, os.path.dirname(path))
+    if config.sqlfluff_config:
+        config.sqlfluff_config = _relative_to(config.sqlfluff_config, os.path.dirname(path))
+        if not os.path.isfile(config.sqlfluff_config):
+            raise UsageError(f"{path}: {SECTION}.sqlfluff_config: no such file: {config.sqlfluff_config}")
     return config
 
 

@@ -19,10 +19,8 @@ over the raw bytes; this file only guards the repository.)
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, classify_filename
 
@@ -39,8 +37,7 @@ class LockFileError(Exception):
         self.line = line
 
 
-@dataclass(frozen=True)
-class LockFile:
+class LockFile(NamedTuple):
     total: str  # as written on the first line
     entries: dict[str, str]  # file name -> sum, in file order
 
@@ -59,6 +56,10 @@ class LockFile:
 
 
 def _h1(data: bytes) -> str:
+    # Imported here: every lint imports this module, most runs without a lock file to check.
+    import base64
+    import hashlib
+
     return SUM_PREFIX + base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 

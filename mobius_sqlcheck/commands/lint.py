@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read (default: found upwards)")
     parser.add_argument("--sarif-file", metavar="FILE", help="also write SARIF 2.1.0 to FILE")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--format-check", action="store_true",
+                        help="also report sqlfluff findings (rule MSC005; same as format_check = true)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +55,25 @@ def configure(args: argparse.Namespace) -> Config:
         expand_selectors(config.ignore, "--ignore")
     if args.fail_on:
         config.fail_on = args.fail_on
+    _enable_format_check(config, explicit=args.format_check)
     return config
+
+
+FORMAT_CHECK_RULE = "MSC005"
+
+
+def _enable_format_check(config: Config, explicit: bool) -> None:
+    """MSC005 is off by default (sqlfluff is slow); `--format-check` turns it
+    on as an error. `format_check = true` in the config does too, unless
+    `--select` leaves it out: the connection-string hook selects only MSC501
+    and must not pay for sqlfluff."""
+    from mobius_sqlcheck.rules import expand_selectors
+
+    if FORMAT_CHECK_RULE in config.severity:
+        return  # the user chose its severity
+    if explicit or (config.format_check and (
+            not config.select or FORMAT_CHECK_RULE in expand_selectors(config.select, "--select"))):
+        config.severity[FORMAT_CHECK_RULE] = "error"
 
 
 def exit_code(result, config: Config) -> int:

@@ -1,0 +1,79 @@
+"""What sqlfluff's result for a file depends on, besides the file itself,
+computed without importing sqlfluff.
+
+sqlfluff layers config files found in the user's home and app-config
+directories and in every directory from a file's up to the filesystem root
+(`sqlfluff.core.config.loader.load_config_up_to_path`). Rather than copy that
+walk exactly, the fingerprint covers a superset: every candidate config file in
+all those places. Hashing a file that sqlfluff would not read only costs a
+cache miss now and then; missing one it does read would serve stale results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+from functools import lru_cache
+
+from mobius_sqlcheck import __version__
+
+# sqlfluff's own list (load_config_at_path), in its precedence order.
+CONFIG_NAMES = ("setup.cfg", "tox.ini", "pep8.ini", ".sqlfluff", "pyproject.toml")
+DEFAULT_DIALECT = "postgres"
+# Bump when what the worker returns, or how it calls sqlfluff, changes.
+SCHEME = "1"
+
+
+@lru_cache(maxsize=1)
+def tool_fingerprint() -> str:
+    """sqlfluff, its plugins, this tool and the defaults it applies."""
+    # Plugins (e.g. sqlfluff-templater-dbt) add rules and templaters; sqlfluff
+    # itself registers its rules as plugins, so its version is among them.
+    plugins = {f"{e.name}={e.value}@{_distribution(e)}" for e in importlib.metadata.entry_points(group="sqlfluff")}
+    return _digest([SCHEME, __version__, DEFAULT_DIALECT, *sorted(plugins)])
+
+
+def _distribution(entry_point: importlib.metadata.EntryPoint) -> str:
+    dist = entry_point.dist
+    return f"{dist.name}-{dist.version}" if dist is not None else "-"
+
+
+@lru_cache(maxsize=None)
+def config_fingerprint(directory: str, extra_config: str | None) -> str:
+    """The config files that may apply to SQL files in `directory`."""
+    parts = []
+    for place in _config_places(os.path.abspath(directory)):
+        for name in CONFIG_NAMES:
+            parts.append(f"{place}/{name}:{_file_digest(os.path.join(place, name))}")
+    if extra_config:
+        parts.append(f"extra:{os.path.abspath(extra_config)}:{_file_digest(extra_config)}")
+    return _digest(parts)
+
+
+def _config_places(directory: str) -> list[str]:
+    places = []
+    while True:
+        places.append(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    home = os.path.expanduser("~")
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    places += [home, os.path.join(xdg, "sqlfluff"),
+               os.path.join(home, "Library", "Application Support", "sqlfluff"),
+               os.path.join(os.environ.get("APPDATA", home), "sqlfluff")]
+    return places
+
+
+def _file_digest(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:  # absent (the usual case), a directory, unreadable
+        return "-"
+
+
+def _digest(parts: list[str]) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
