@@ -13,8 +13,7 @@ from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.parse import Statement
 from mobius_sqlcheck.source import SourceFile
 
-# After these keywords (and an optional COLUMN / IF EXISTS) comes a column name.
-_BEFORE_COLUMN = ("ALTER", "DROP", "RENAME")
+# Between ALTER / DROP / RENAME and a column name.
 _SKIPPED = ("COLUMN", "IF_P", "EXISTS")
 
 
@@ -35,7 +34,11 @@ def is_existing(key: tuple[str, str], ctx: StatementContext) -> bool:
     if not ctx.is_existing_table(key):
         return False
     table = ctx.catalog.table(key)
-    return table is None or not table.temporary
+    if table is None:
+        return True
+    # Created in this file under another name (then renamed), or temporary: new and empty.
+    created_here = table.origin is not None and table.origin.path == ctx.source.path
+    return not created_here and not table.temporary
 
 
 def commands(node: dict, *subtypes: str) -> Iterator[dict]:
@@ -46,25 +49,33 @@ def commands(node: dict, *subtypes: str) -> Iterator[dict]:
             yield command
 
 
-def column_span(source: SourceFile, statement: Statement, column: str) -> tuple[int, int]:
-    """Byte span of `column` where the statement names it after ALTER, DROP or
-    RENAME [COLUMN] [IF EXISTS]; the statement's first token if not found."""
-    data = source.data[statement.start:statement.end]
-    text = data.decode("utf-8", "replace")
+def column_span(source: SourceFile, statement: Statement, column: str, keyword: str = "ALTER",
+                followed_by: tuple[tuple[str, ...], ...] = ()) -> tuple[int, int]:
+    """Byte span of `column` where the statement names it after `keyword`
+    (ALTER, DROP or RENAME) [COLUMN] [IF EXISTS], and, when given, before one
+    of the token sequences `followed_by` (scanner token names, e.g.
+    ("SET", "NOT", "NULL_P")) so that the right sub-command is found; the
+    statement's first token if not found."""
+    text = source.data[statement.start:statement.end].decode("utf-8", "replace")
     try:
         tokens = pg_parser.scan(text)
     except pg_parser.Error:
         return statement.start, statement.start
+    names = [token.name for token in tokens]
     for index, token in enumerate(tokens):
-        if token.name not in _BEFORE_COLUMN:
+        if token.name != keyword:
             continue
-        following = index + 1
-        while following < len(tokens) and tokens[following].name in _SKIPPED:
-            following += 1
-        if following < len(tokens):
-            candidate = tokens[following]
-            if identifier_text(text[candidate.start:candidate.end + 1]) == column:
-                return _byte_span(text, statement.start, candidate.start, candidate.end + 1)
+        at = index + 1
+        while at < len(tokens) and names[at] in _SKIPPED:
+            at += 1
+        if at >= len(tokens):
+            break
+        candidate = tokens[at]
+        if identifier_text(text[candidate.start:candidate.end + 1]) != column:
+            continue
+        if followed_by and not any(tuple(names[at + 1:at + 1 + len(seq)]) == seq for seq in followed_by):
+            continue
+        return _byte_span(text, statement.start, candidate.start, candidate.end + 1)
     return statement.start, statement.start
 
 
