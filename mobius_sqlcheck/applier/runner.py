@@ -130,7 +130,9 @@ class Runner:
         with lease.Heartbeat(self.db.open_new, self.token, self.settings.lease_ttl):
             try:
                 self._run_statements(conn, job.script)
-            except MigrationFailed:
+            except BaseException:
+                # Failed, interrupted or disconnected: free the lease now rather
+                # than make the next run wait for it to expire.
                 self._release_lease_quietly()
                 raise
         ms = (time.perf_counter() - started) * 1000
