@@ -149,13 +149,13 @@ def test_an_unwritable_cache_only_costs_time(project: Path) -> None:
 
 def test_large_sets_use_a_process_pool(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pools = []
+    real_pool = runner.process_pool
 
-    class Spy(runner.ProcessPoolExecutor):
-        def __init__(self, max_workers: int) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers=max_workers)
+    def spy(workers: int):
+        pools.append(workers)
+        return real_pool(workers)
 
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", Spy)
+    monkeypatch.setattr(runner, "process_pool", spy)
     count = 2 * runner.MIN_FILES_PER_WORKER
     texts = {str(project / f"{n:03}_a.sql"): BAD if n % 2 else GOOD for n in range(count)}
     pooled = check_texts(texts, Settings(workers=2))

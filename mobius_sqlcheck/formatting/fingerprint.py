@@ -30,13 +30,14 @@ def tool_fingerprint() -> str:
     """sqlfluff, its plugins, this tool and the defaults it applies."""
     # Plugins (e.g. sqlfluff-templater-dbt) add rules and templaters; sqlfluff
     # itself registers its rules as plugins, so its version is among them.
-    plugins = {f"{e.name}={e.value}@{_distribution(e)}" for e in importlib.metadata.entry_points(group="sqlfluff")}
-    return _digest([SCHEME, __version__, DEFAULT_DIALECT, *sorted(plugins)])
-
-
-def _distribution(entry_point: importlib.metadata.EntryPoint) -> str:
-    dist = entry_point.dist
-    return f"{dist.name}-{dist.version}" if dist is not None else "-"
+    entry_points = sorted(importlib.metadata.entry_points(group="sqlfluff"), key=lambda e: (e.name, e.value))
+    versions: dict[str, str] = {}
+    for entry_point in entry_points:  # one metadata read per package, not per entry point
+        package = entry_point.value.split(".", 1)[0]
+        if package not in versions:
+            versions[package] = entry_point.dist.version if entry_point.dist is not None else "-"
+    plugins = [f"{e.name}={e.value}" for e in entry_points] + [f"{p}@{v}" for p, v in sorted(versions.items())]
+    return _digest([SCHEME, __version__, DEFAULT_DIALECT, *plugins])
 
 
 @lru_cache(maxsize=None)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mobius_sqlcheck.formatting import cache
 from mobius_sqlcheck.formatting.fingerprint import config_fingerprint, tool_fingerprint
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 # A worker imports sqlfluff (~0.5 s) before its first file (~50 ms each), so a
 # pool only pays off from a few dozen files; below that, one process is faster.
@@ -92,8 +95,15 @@ def _process_all(tasks: list[_Task], mode: str, settings: Settings) -> list[dict
     if workers < 2:
         return [worker.process(job) for job in jobs]
     chunk = max(1, len(jobs) // (workers * 4))  # small chunks even out slow files
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
         return list(pool.map(worker.process, jobs, chunksize=chunk))
+
+
+def process_pool(workers: int) -> Executor:
+    # Imported here: concurrent.futures costs ~0.1 s, and a warm run needs no pool.
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers)
 
 
 def _result(raw: dict, cached: bool) -> FileResult:

@@ -66,6 +66,8 @@ def byte_offset(source: SourceFile, line: int, column: int) -> int:
     """The byte offset of a 1-based line and character column."""
     starts = source.line_starts()
     start = starts[max(0, min(line, len(starts)) - 1)]
+    if source.is_ascii:
+        return min(start + max(0, column - 1), len(source.data))
     end = starts[line] if line < len(starts) else len(source.data)
     text = source.data[start:end].decode("utf-8", "replace")
     return start + len(text[: max(0, column - 1)].encode("utf-8"))
