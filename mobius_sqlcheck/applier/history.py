@@ -78,6 +78,13 @@ def take_lock(conn: psycopg.Connection) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
 
 
+def try_lock(conn: psycopg.Connection) -> bool:
+    """Like take_lock, but never waits: a waiting applier would hold one of the
+    pooler's few server connections for as long as it waits."""
+    row = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()
+    return bool(row and row[0])
+
+
 def exists(conn: psycopg.Connection) -> bool:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL", (HISTORY, LEASE)).fetchone()
     return bool(row and row[0] and row[1])

@@ -1,7 +1,9 @@
 """Runs one migration (or one rollback) safely through a transaction pooler.
 
 Transactional file, in one transaction:
-    take pg_advisory_xact_lock -> wait if another run holds a live lease ->
+    take pg_advisory_xact_lock (with the try_ form: a run that must wait rolls
+    back and sleeps, so it holds none of the pooler's server connections while
+    it waits) -> wait likewise if another run holds a live lease ->
     SET LOCAL timeouts -> re-read its history row (another run may have done
     it meanwhile: skip) -> run the statements -> write / delete the history
     row -> commit.
@@ -75,11 +77,12 @@ class MigrationFailed(Exception):
 
 
 class _Busy(Exception):
-    """Another run holds a live lease: roll back, wait, try again."""
+    """Another run holds the lock or a live lease: roll back (which hands the
+    server connection back to the pooler), wait, try again."""
 
-    def __init__(self, holder: lease.Holder) -> None:
-        super().__init__(holder.migration)
-        self.holder = holder
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Runner:
@@ -150,10 +153,11 @@ class Runner:
     # --- steps ---
 
     def _lock_and_wait(self, conn: psycopg.Connection) -> None:
-        history.take_lock(conn)
+        if not history.try_lock(conn):
+            raise _Busy("another run holds the migration lock")
         holder = lease.other_holder(conn, self.token)
         if holder is not None:
-            raise _Busy(holder)
+            raise _Busy(f"another run is applying {holder.migration} without a transaction")
 
     def _set_local_timeouts(self, conn: psycopg.Connection) -> None:
         # set_config(..., true) is SET LOCAL: it ends with the transaction, so
@@ -209,16 +213,14 @@ class Runner:
 
     def _retrying(self, step: Callable[[psycopg.Connection], T]) -> T:
         reconnects = 0
-        announced = False
+        announced = ""
         while True:
             try:
                 return step(self.db.conn)
             except _Busy as busy:
-                if not announced:
-                    self.reporter.note(
-                        f"waiting: another run is applying {busy.holder.migration} without a transaction"
-                    )
-                    announced = True
+                if announced != busy.reason:
+                    self.reporter.note(f"waiting: {busy.reason}")
+                    announced = busy.reason
                 time.sleep(self.settings.poll_seconds)
             except psycopg.Error as error:
                 if not self.db.is_lost(error) or reconnects >= MAX_RECONNECTS:
