@@ -885,7 +885,7 @@ def _insert(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRe
     created = []
     for row in select.get("valuesLists", ()):
         values = [nodes.const_value(item) for item in row.get("List", {}).get("items", ())]
-        record = dict(zip(columns, values))
+        record = {column: _bucket_value(column, value) for column, value in zip(columns, values)}
         bucket_id = record.get("id")
         if not isinstance(bucket_id, str):
             continue
@@ -904,7 +904,8 @@ def _update(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRe
     changes = {}
     for item in node.get("targetList", ()):
         target = item.get("ResTarget", {})
-        changes[target.get("name", "")] = nodes.const_value(target.get("val"))
+        name = target.get("name", "")
+        changes[name] = _bucket_value(name, nodes.const_value(target.get("val")))
     for bucket_id in _bucket_ids(catalog, node.get("whereClause")):
         bucket = catalog.buckets[bucket_id]
         catalog.buckets[bucket_id] = Bucket(bucket_id, {**bucket.values, **changes}, bucket.origin)
@@ -917,6 +918,20 @@ def _delete(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRe
     for bucket_id in _bucket_ids(catalog, node.get("whereClause")):
         del catalog.buckets[bucket_id]
     return []
+
+
+def _bucket_value(column: str, value: Any) -> Any:
+    """An untyped literal read as the storage.buckets column's type:
+    `'{image/png}'` is a text[], `'52428800'` a bigint, `'true'` a boolean."""
+    if not isinstance(value, str):
+        return value
+    if column == "allowed_mime_types":
+        return nodes.parse_array_literal(value)
+    if column == "file_size_limit" and value.strip().isdigit():
+        return int(value)
+    if column == "public":
+        return {"true": True, "t": True, "false": False, "f": False}.get(value.strip().lower(), UNKNOWN)
+    return value
 
 
 def _bucket_ids(catalog: Catalog, where: dict | None) -> list[str]:

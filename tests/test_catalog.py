@@ -136,3 +136,13 @@ DELETE FROM storage.buckets WHERE id <> 'tmp';
 """)
     assert len(created) == 3
     assert list(catalog.buckets) == ["tmp"]
+
+
+def test_bucket_literals_read_as_their_column_types() -> None:
+    catalog, _ = replay("""
+INSERT INTO storage.buckets (id, name, public, file_size_limit, allowed_mime_types)
+VALUES ('assets', 'assets', 'f', '10485760', '{image/png,image/webp}');
+UPDATE storage.buckets SET allowed_mime_types = '{}' WHERE id = 'assets';
+""")
+    values = catalog.buckets["assets"].values
+    assert (values["public"], values["file_size_limit"], values["allowed_mime_types"]) == (False, 10485760, [])
