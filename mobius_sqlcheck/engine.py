@@ -13,7 +13,8 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Mapping
-from typing import Callable, Iterable, Iterator, NamedTuple
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Iterator, NamedTuple
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.config import Config
@@ -79,6 +80,8 @@ class ActiveRules:
     def __init__(self, config: Config) -> None:
         rules = all_rules()
         selected = expand_selectors(config.select, "select") if config.select else None
+        # Off-by-default rules are switched on by their exact code, not by a prefix.
+        named = {selector.strip().upper() for selector in config.select}
         ignored = expand_selectors(config.ignore, "ignore")
         self.severity: dict[str, str] = {}
         for code, rule in rules.items():
@@ -86,7 +89,10 @@ class ActiveRules:
             if level is None:
                 level = rule.severity
                 if selected is not None:
-                    level = ("warning" if level == "off" else level) if code in selected else "off"
+                    if code not in selected:
+                        level = "off"
+                    elif level == "off" and code in named:
+                        level = "warning"
             if code in ignored:
                 level = "off"
             self.severity[code] = level
@@ -131,29 +137,31 @@ class Run:
         if rule is not None:
             self.raw.append(_Raw(rule, path, start, end, message, hint or rule.default_hint))
 
-    def call(self, rule: Rule, default_path: str, at: int, check: Callable[[], Iterable[Finding]]) -> None:
-        """Run one check; a rule that raises becomes MSC004 at `at`, and the
-        run goes on."""
+    def call(self, rule: Rule, default_path: str, at: int, *args: object) -> None:
+        """Run `rule.check(*args)`; a rule that raises becomes MSC004 at `at`
+        (its findings so far are dropped), and the run goes on."""
+        found = []
         try:
-            findings = list(check())
+            for finding in rule.check(*args):
+                found.append(_Raw(rule, finding.path or default_path, finding.start, finding.end,
+                                  finding.message, finding.hint or rule.default_hint))
         except Exception as error:  # noqa: BLE001 - isolating a faulty rule is the point
             self.internal_errors += 1
             self.add("MSC004", default_path, at,
                      f"rule {rule.code} ({rule.name}) failed here: {type(error).__name__}: {error}",
                      hint="This is a bug in mobius-sqlcheck; the other findings are still reported.")
             return
-        for finding in findings:
-            self.raw.append(_Raw(rule, finding.path or default_path, finding.start, finding.end,
-                                 finding.message, finding.hint or rule.default_hint))
+        self.raw.extend(found)
 
     # -- reading ----------------------------------------------------------
 
     def read(self, path: str, report: bool = True) -> SourceFile | ReadProblem:
-        source = read_source(path)
-        if isinstance(source, ReadProblem):
-            if report:
-                self.add("MSC002", path, 0, source.message)
-                self.read_problems[path] = source
+        return self.record_read(read_source(path), report)
+
+    def record_read(self, source: SourceFile | ReadProblem, report: bool = True) -> SourceFile | ReadProblem:
+        if isinstance(source, ReadProblem) and report:
+            self.add("MSC002", source.path, 0, source.message)
+            self.read_problems[source.path] = source
         return source
 
     def source_for(self, path: str) -> SourceFile | None:
@@ -165,7 +173,10 @@ class Run:
         return self.sources.get(path)
 
     def parse(self, source: SourceFile, report: bool = True) -> ParsedFile:
-        parsed = parse_source(source)
+        return self.record_parse(parse_source(source), report)
+
+    def record_parse(self, parsed: ParsedFile, report: bool = True) -> ParsedFile:
+        source = parsed.source
         if report:
             for problem in parsed.problems:
                 self.add(problem.code, source.path, problem.offset, problem.message, end=problem.end)
@@ -193,6 +204,38 @@ class SourceLoader(Mapping[str, "SourceFile | ReadProblem"]):
 
     def __len__(self) -> int:
         return len(self._paths)
+
+
+def _read_and_parse(path: str) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+    source = read_source(path)
+    return source, parse_source(source) if isinstance(source, SourceFile) else None
+
+
+class Prefetcher:
+    """Reads and parses the files ahead of the one being checked, on a worker
+    thread: libpg_query releases the GIL while it parses, so parsing the next
+    file overlaps checking this one. A few files are not worth a thread."""
+
+    WINDOW = 8  # files parsed ahead: bounds the parse trees held in memory
+    MIN_FILES = 16
+
+    def __init__(self, paths: list[str]) -> None:
+        self._queue = list(reversed(paths))
+        self._pending: dict[str, Future] = {}
+        self._pool = ThreadPoolExecutor(1, "mobius-parse") if len(paths) >= self.MIN_FILES else None
+
+    def get(self, path: str) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+        if self._pool is None:
+            return _read_and_parse(path)
+        while self._queue and len(self._pending) < self.WINDOW:
+            upcoming = self._queue.pop()
+            self._pending[upcoming] = self._pool.submit(_read_and_parse, upcoming)
+        future = self._pending.pop(path, None)
+        return future.result() if future is not None else _read_and_parse(path)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def lint_paths(paths: list[str], config: Config) -> LintResult:
@@ -281,18 +324,11 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     migration_set = build_migration_set(directory or ".", _context_paths(directory, given))
     all_paths = [m.path for m in migration_set.all_files()] + migration_set.other_sql
     _run_set_rules(run, MigrationsContext(run.config, migration_set, SourceLoader(all_paths)))
-    catalog = Catalog()
-    for forward in migration_set.forwards:
-        created = _lint_file(run, forward, migration_set, catalog)
-        rollback = migration_set.rollback_for(forward)
-        if rollback is not None:
-            after_rollback = catalog.fork()
-            _lint_file(run, rollback, migration_set, after_rollback)
-            context = RollbackContext(run.config, forward, rollback, created, catalog, after_rollback)
-            for rule in run.rules.by_scope.get("rollback", ()):
-                run.call(rule, forward.path, 0, lambda rule=rule: rule.check(context))
-    for orphan in migration_set.orphan_rollbacks:
-        _lint_file(run, orphan, migration_set, catalog.fork())
+    prefetcher = Prefetcher([m.path for m in _replay_order(migration_set)])
+    try:
+        catalog = _replay_directory(run, migration_set, prefetcher)
+    finally:
+        prefetcher.close()
     for path in migration_set.other_sql:
         if path in run.reported:
             source = run.read(path)
@@ -300,7 +336,35 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
                 run.parse(source)
     for rule in run.rules.by_scope.get("history", ()):
         first = migration_set.forwards[0].path if migration_set.forwards else directory
-        run.call(rule, first, 0, lambda rule=rule: rule.check(HistoryContext(run.config, migration_set, catalog)))
+        run.call(rule, first, 0, HistoryContext(run.config, migration_set, catalog))
+
+
+def _replay_order(migration_set: MigrationSet) -> list[MigrationFile]:
+    """Files in the order they are checked: each forward then its rollback,
+    then the orphan rollbacks."""
+    order = []
+    for forward in migration_set.forwards:
+        order.append(forward)
+        rollback = migration_set.rollback_for(forward)
+        if rollback is not None:
+            order.append(rollback)
+    return order + migration_set.orphan_rollbacks
+
+
+def _replay_directory(run: Run, migration_set: MigrationSet, prefetcher: Prefetcher) -> Catalog:
+    catalog = Catalog()
+    for forward in migration_set.forwards:
+        created = _lint_file(run, forward, migration_set, catalog, prefetcher)
+        rollback = migration_set.rollback_for(forward)
+        if rollback is not None:
+            after_rollback = catalog.fork()
+            _lint_file(run, rollback, migration_set, after_rollback, prefetcher)
+            context = RollbackContext(run.config, forward, rollback, created, catalog, after_rollback)
+            for rule in run.rules.by_scope.get("rollback", ()):
+                run.call(rule, forward.path, 0, context)
+    for orphan in migration_set.orphan_rollbacks:
+        _lint_file(run, orphan, migration_set, catalog.fork(), prefetcher)
+    return catalog
 
 
 def _context_paths(directory: str, given: list[str]) -> list[str]:
@@ -310,16 +374,17 @@ def _context_paths(directory: str, given: list[str]) -> list[str]:
 
 
 def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet,
-               catalog: Catalog) -> list[tuple[ObjectRef, Origin]]:
-    """Read, parse, check and replay one migration file; returns what it created.
-    Files not being reported are still replayed (they are history) but not checked."""
+               catalog: Catalog, prefetcher: Prefetcher) -> list[tuple[ObjectRef, Origin]]:
+    """Check and replay one migration file; returns what it created. Files not
+    being reported are still replayed (they are history) but not checked."""
     reported = migration.path in run.reported
-    source = run.read(migration.path, report=reported)
-    if not isinstance(source, SourceFile):
+    source, parsed = prefetcher.get(migration.path)
+    run.record_read(source, reported)
+    if not isinstance(source, SourceFile) or parsed is None:
         if reported:
             _run_file_rules(run, migration, None, None, migration_set)
         return []
-    parsed = run.parse(source, report=reported)
+    run.record_parse(parsed, reported)
     created = _check_statements(run, migration, source, parsed, catalog, reported)
     if reported:
         _run_file_rules(run, migration, source, parsed, migration_set)
@@ -336,8 +401,7 @@ def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, pa
     for statement in parsed.statements:
         if reported:
             for rule in run.rules.statement_rules(statement.node_type):
-                run.call(rule, migration.path, statement.start,
-                         lambda rule=rule, statement=statement: rule.check(statement, context))
+                run.call(rule, migration.path, statement.start, statement, context)
         created.extend(_replay(run, catalog, statement, context))
     return created
 
@@ -361,20 +425,20 @@ def _replay(run: Run, catalog: Catalog, statement: Statement,
 
 def _run_set_rules(run: Run, context: MigrationsContext) -> None:
     for rule in run.rules.by_scope.get("migrations", ()):
-        run.call(rule, context.migration_set.directory, 0, lambda rule=rule: rule.check(context))
+        run.call(rule, context.migration_set.directory, 0, context)
 
 
 def _run_file_rules(run: Run, migration: MigrationFile, source: SourceFile | None,
                     parsed: ParsedFile | None, migration_set: MigrationSet) -> None:
     context = FileContext(run.config, migration, source, parsed, migration_set)
     for rule in run.rules.by_scope.get("file", ()):
-        run.call(rule, migration.path, 0, lambda rule=rule: rule.check(context))
+        run.call(rule, migration.path, 0, context)
 
 
 def _run_text_rules(run: Run, source: SourceFile) -> None:
     context = TextContext(run.config, source)
     for rule in run.rules.by_scope.get("text", ()):
-        run.call(rule, source.path, 0, lambda rule=rule: rule.check(context))
+        run.call(rule, source.path, 0, context)
 
 
 # -- suppressions, positions, order -----------------------------------------------------
