@@ -106,3 +106,37 @@ def test_failing_statement_releases_the_lease(db: Db, run_cli, tmp_path: Path) -
     assert db.history() == [("001", "table")]
     assert db.query(f"SELECT count(*) FROM {history.LEASE}") == [(0,)]
     assert db.exists("public.idx_items_name")  # autocommit: the first statement stays
+
+
+def test_heartbeat_keeps_a_short_lease_alive(db: Db, tmp_path: Path) -> None:
+    """A statement longer than the lease's lifetime: the heartbeat renews it,
+    so a concurrent run still waits instead of taking over."""
+    import threading
+
+    from mobius_sqlcheck.applier.database import Database, make_target
+    from mobius_sqlcheck.applier.output import Reporter
+    from mobius_sqlcheck.applier.runner import Job, Runner, Settings
+    from mobius_sqlcheck.applier.script import load_script
+    from mobius_sqlcheck.migrations import load_migration_set
+
+    files = _files(sleep=2.5)
+    migrations = write_migrations(tmp_path / "migrations", files)
+    first, second, third = load_migration_set(str(migrations)).forwards
+    settings = Settings(lease_ttl=1.0, poll_seconds=0.05)
+
+    def runner() -> Runner:
+        return Runner(Database(make_target(db.url)), settings, Reporter("apply", stream=io.StringIO()))
+
+    setup = runner()
+    setup.prepare()
+    setup.run(Job(first, load_script(first.path)))
+    long_run = threading.Thread(target=lambda: runner().run(Job(second, load_script(second.path))))
+    long_run.start()
+    wait_until(lambda: db.scalar(f"SELECT count(*) FROM {history.LEASE}") == 1)
+    other = runner()
+    outcome = other.run(Job(third, load_script(third.path)))  # must wait for 002, ~2.5 s > 1 s lease
+    long_run.join()
+    assert outcome.action == "applied"
+    assert "waiting" in other.reporter.stream.getvalue()
+    recorded = db.query(f"SELECT name FROM {history.HISTORY} ORDER BY applied_at")
+    assert recorded == [("table",), ("index",), ("after",)]
