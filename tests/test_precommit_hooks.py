@@ -12,7 +12,6 @@ it uses a fresh store each time.)
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -21,7 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.snapshot import REPO, snapshot_repo
+from tests.snapshot import git as _git
+
 GOOD_MIGRATION = "CREATE TABLE brands (\n    brand_id uuid PRIMARY KEY,\n    name text NOT NULL\n);\n"
 GOOD_ROLLBACK = "DROP TABLE IF EXISTS brands;\n"
 BAD_MIGRATION = "CREATE TABLE brands (brand_id uuid PRIMARY KEY,);\n"
@@ -31,27 +32,10 @@ def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return _run("git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false",
-                *args, cwd=cwd)
-
-
 @pytest.fixture(scope="session")
 def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A commit of this repository with its uncommitted changes to tracked files."""
     shadow = tmp_path_factory.mktemp("hooks") / "mobius-sqlcheck"
-    assert _git(REPO.parent, "clone", "-q", str(REPO), str(shadow)).returncode == 0
-    changed = _git(REPO, "diff", "--name-only", "HEAD").stdout.split()
-    for name in changed:
-        source, target = REPO / name, shadow / name
-        if source.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-        elif target.exists():
-            target.unlink()
-    _git(shadow, "add", "-A")
-    assert _git(shadow, "commit", "-q", "--allow-empty", "--no-verify", "-m", "snapshot").returncode == 0
-    return shadow, _git(shadow, "rev-parse", "HEAD").stdout.strip()
+    return shadow, snapshot_repo(shadow)
 
 
 @pytest.fixture(scope="session")
