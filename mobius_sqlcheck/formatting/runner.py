@@ -101,9 +101,15 @@ def _process_all(tasks: list[_Task], mode: str, settings: Settings) -> list[dict
 
 def process_pool(workers: int) -> Executor:
     # Imported here: concurrent.futures costs ~0.1 s, and a warm run needs no pool.
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers)
+    # Not fork: the lint engine may have threads running and the cycle
+    # collector off, and a forked worker would inherit both. Workers import
+    # sqlfluff themselves either way, so a fresh interpreter costs little.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _result(raw: dict, cached: bool) -> FileResult:
