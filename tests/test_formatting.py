@@ -34,6 +34,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def migration(project: Path, text: str) -> None:
+    """migrations/001_a.sql and its rollback (other rules want one)."""
+    (project / "migrations" / "001_a.sql").write_text(text)
+    (project / "migrations" / "001_a_rollback.sql").write_text(GOOD)
+
+
 def no_sqlfluff(task: tuple) -> dict:
     raise AssertionError(f"sqlfluff ran on {task[0]}")
 
@@ -84,7 +90,7 @@ def test_format_skips_what_it_cannot_read(project: Path) -> None:
 
 
 def test_format_check_reports_in_every_output_format(project: Path, capsys: pytest.CaptureFixture) -> None:
-    (project / "migrations" / "001_a.sql").write_text("SELECT   a FROM t;\n")
+    migration(project, "SELECT   a FROM t;\n")
     assert main(["lint", "migrations"]) == 0  # off by default
     capsys.readouterr()
     assert main(["lint", "--format-check", "--format", "json", "migrations"]) == 1
@@ -97,7 +103,7 @@ def test_format_check_reports_in_every_output_format(project: Path, capsys: pyte
 
 def test_format_check_config_switch_respects_select(project: Path, capsys: pytest.CaptureFixture) -> None:
     (project / "pyproject.toml").write_text("[tool.mobius_sqlcheck]\nformat_check = true\n")
-    (project / "migrations" / "001_a.sql").write_text("SELECT   a FROM t;\n")
+    migration(project, "SELECT   a FROM t;\n")
     assert main(["lint"]) == 1
     assert "MSC005" in capsys.readouterr().out
     assert main(["lint", "--select", "MSC101"]) == 0
@@ -178,7 +184,7 @@ def _imports(*args: str, cwd: Path, env_cache: Path) -> str:
 
 
 def test_sqlfluff_is_imported_only_when_formatting_has_work(project: Path, cache_dir: Path) -> None:
-    (project / "migrations" / "001_a.sql").write_text(GOOD)
+    migration(project, GOOD)
     assert "sqlfluff" not in _imports("lint", "migrations", cwd=project, env_cache=cache_dir)
     assert "sqlfluff" in _imports("lint", "--format-check", "migrations", cwd=project, env_cache=cache_dir)
     # The second run finds every result in the cache: sqlfluff is not even imported.
