@@ -11,8 +11,6 @@ import argparse
 import importlib
 import os
 import sys
-import tempfile
-import traceback
 
 from mobius_sqlcheck import __version__
 from mobius_sqlcheck.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_USAGE, OperationFailed, UsageError
@@ -72,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report_crash(error: Exception) -> int:
     """A bug: one redacted line for the user, the redacted traceback in a log."""
+    import tempfile
+    import traceback
+
     from mobius_sqlcheck.connstr import redact
 
     details = redact("".join(traceback.format_exception(error)))

@@ -18,7 +18,7 @@ errors, unreadable files, suppressions).
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 import re
 from functools import lru_cache
 from types import ModuleType
@@ -68,11 +68,20 @@ def _rule_from_module(module: ModuleType) -> Rule:
 def all_rules() -> dict[str, Rule]:
     """Every rule, by code, in code order."""
     rules = []
-    for info in pkgutil.iter_modules(__path__):
-        if _MODULE_NAME.match(info.name):
-            rules.append(_rule_from_module(importlib.import_module(f"{__name__}.{info.name}")))
+    for module_name in _rule_module_names():
+        rules.append(_rule_from_module(importlib.import_module(f"{__name__}.{module_name}")))
     rules.sort(key=lambda rule: rule.code)
     return {rule.code: rule for rule in rules}
+
+
+def _rule_module_names() -> list[str]:
+    names = set()
+    for directory in __path__:
+        for filename in os.listdir(directory):
+            stem, _, suffix = filename.partition(".")
+            if suffix == "py" and _MODULE_NAME.match(stem):
+                names.add(stem)
+    return sorted(names)
 
 
 def expand_selectors(selectors: list[str], key: str) -> set[str]:
