@@ -970,8 +970,9 @@ def _selected_buckets(catalog: Catalog, where: dict) -> list[str]:
         wanted = [nodes.const_value(right)]
     else:
         return []
-    return [bucket_id for bucket_id, bucket in catalog.buckets.items()
-            if (bucket_id if column == ["id"] else bucket.values.get("name")) in wanted]
+    if column == ["id"]:
+        return [value for value in wanted if isinstance(value, str) and value in catalog.buckets]
+    return [bucket_id for bucket_id, bucket in catalog.buckets.items() if bucket.values.get("name") in wanted]
 
 
 _HANDLERS: dict[str, Handler] = {

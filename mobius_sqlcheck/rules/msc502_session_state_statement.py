@@ -59,6 +59,7 @@ from mobius_sqlcheck import nodes
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.parse import Statement
+from mobius_sqlcheck.source import SourceFile
 
 CODE = "MSC502"
 NAME = "session-state-statement"
@@ -73,11 +74,10 @@ SESSION_LOCK_FUNCTIONS = frozenset({
 })
 CURSOR_OPT_HOLD = 0x0020  # PostgreSQL's parsenodes.h
 _FALSE_WORDS = ("false", "f", "off", "no", "n", "0")
-# Cheap pre-checks on raw text before any tree is walked or body parsed.
-_CALL_WORDS = re.compile(rb"advisory|set_config", re.IGNORECASE)
-_BODY_WORDS = re.compile(
-    rb"advisory|set_config|\b(?:set|reset|discard|listen|prepare|deallocate|load|temp|temporary|hold)\b",
-    re.IGNORECASE)
+# Cheap pre-checks on lower-cased text (substring tests are much faster than
+# a case-insensitive regex) before any tree is walked or body parsed.
+_CALL_WORDS = (b"advisory", b"set_config")
+_BODY_WORDS = re.compile(rb"\b(?:set|reset|discard|listen|prepare|deallocate|load|temp|temporary|hold)\b")
 _ASSIGNMENT = re.compile(r'^\s*[\w."\[\]]+\s*:?=\s*')
 
 
@@ -96,9 +96,31 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
     # A body is a string in the tree, so the call walk below never sees it twice.
     if statement.node_type in ("CreateFunctionStmt", "DoStmt"):
         yield from _body_findings(statement, ctx)
-    if _CALL_WORDS.search(ctx.source.data, statement.start, statement.end):
+    if _file_mentions_calls(ctx.source) and _mentions_calls(ctx.source.data[statement.start:statement.end]):
         for problem in call_problems(statement.node):
             yield Finding(problem.message, statement.offset(problem.location))
+
+
+# The last file searched and whether it mentions a session call at all: one
+# search per file spares most statements their own.
+_searched: list = [None, False]
+
+
+def _file_mentions_calls(source: SourceFile) -> bool:
+    if _searched[0] is not source:
+        _searched[:] = [source, _mentions_calls(source.data)]
+    return _searched[1]
+
+
+def _mentions_calls(data: bytes) -> bool:
+    lowered = data.lower()
+    return any(word in lowered for word in _CALL_WORDS)
+
+
+def _may_hold_problems(text: str) -> bool:
+    """Whether SQL text may hold a session-state statement or call."""
+    lowered = text.encode("utf-8").lower()
+    return any(word in lowered for word in _CALL_WORDS) or _BODY_WORDS.search(lowered) is not None
 
 
 def statement_problems(node_type: str, node: dict) -> Iterator[Problem]:
@@ -207,7 +229,7 @@ def _is_session_set_config(args: list[dict]) -> bool:
 
 def _body_findings(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
     body, language, arg_location = _body(statement)
-    if body is None or not _BODY_WORDS.search(body.encode("utf-8")):
+    if body is None or not _may_hold_problems(body):
         return
     where = _body_owner(statement)
     body_start = _body_offset(ctx, statement, body, arg_location)
@@ -271,7 +293,7 @@ def _plpgsql_problems(source: str) -> Iterator[tuple[Problem, int]]:
     except (pg_parser.Error, ValueError):
         return
     for query, mode, lineno in _plpgsql_queries(functions, 1):
-        if not _BODY_WORDS.search(query.encode("utf-8")):
+        if not _may_hold_problems(query):
             continue
         sql = _as_sql(query, mode)
         if sql is None:
