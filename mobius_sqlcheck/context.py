@@ -50,6 +50,7 @@ class MigrationsContext(NamedTuple):
     config: Config
     migration_set: MigrationSet
     sources: Mapping[str, SourceFile | ReadProblem]  # read on demand, by path
+    reported: frozenset[str]  # the files the user asked about; findings elsewhere are dropped
 
 
 class RollbackContext(NamedTuple):

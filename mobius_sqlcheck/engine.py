@@ -35,7 +35,7 @@ from mobius_sqlcheck.migrations import (
     is_migrations_directory,
     list_sql_files,
 )
-from mobius_sqlcheck.parse import ParsedFile, Statement, parse_source
+from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, Statement, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Rule, all_rules, expand_selectors
 from mobius_sqlcheck.source import ReadProblem, SourceFile, read_source
 from mobius_sqlcheck.suppressions import Suppression, find_suppressions
@@ -46,6 +46,12 @@ _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cac
 # Files scanned by the text rules when found by walking a directory.
 _TEXT_SUFFIXES = (".env", ".yaml", ".yml", ".toml", ".py", ".sh", ".bash", ".md", ".json", ".ini",
                   ".cfg", ".conf", ".txt", ".js", ".ts", ".properties", ".tf", ".example")
+
+
+INTERNAL_ERROR = "MSC004"
+# Parse-tree depth (dicts and lists) past which a RecursionError is the
+# input's fault; real migrations stay under 60.
+_DEEP_TREE = 150
 
 
 class LintResult:
@@ -96,6 +102,9 @@ class ActiveRules:
             if code in ignored:
                 level = "off"
             self.severity[code] = level
+        # A rule that crashed checked nothing: that is never silenced.
+        if INTERNAL_ERROR in rules:
+            self.severity[INTERNAL_ERROR] = "error"
         self.enabled = {code: rule for code, rule in rules.items() if self.severity[code] != "off"}
         self.by_scope: dict[str, list[Rule]] = {}
         for rule in self.enabled.values():
@@ -128,6 +137,7 @@ class Run:
         self.read_problems: dict[str, ReadProblem] = {}  # unreadable files keep their own line/column
         self.reported: set[str] = set()
         self.internal_errors = 0
+        self.deep_statements: set[tuple[str, int]] = set()
 
     # -- recording --------------------------------------------------------
 
@@ -146,12 +156,29 @@ class Run:
                 found.append(_Raw(rule, finding.path or default_path, finding.start, finding.end,
                                   finding.message, finding.hint or rule.default_hint))
         except Exception as error:  # noqa: BLE001 - isolating a faulty rule is the point
-            self.internal_errors += 1
-            self.add("MSC004", default_path, at,
-                     f"rule {rule.code} ({rule.name}) failed here: {type(error).__name__}: {error}",
-                     hint="This is a bug in mobius-sqlcheck; the other findings are still reported.")
+            statement = args[0] if args and isinstance(args[0], Statement) else None
+            if not self.too_deep(error, default_path, statement):
+                self.internal_error(default_path, at, f"rule {rule.code} ({rule.name}) failed here", error)
             return
         self.raw.extend(found)
+
+    def internal_error(self, path: str, at: int, what: str, error: Exception) -> None:
+        self.internal_errors += 1
+        self.add(INTERNAL_ERROR, path, at, f"{what}: {type(error).__name__}: {error}",
+                 hint="This is a bug in mobius-sqlcheck; the other findings are still reported.")
+
+    def too_deep(self, error: Exception, path: str, statement: Statement | None) -> bool:
+        """A RecursionError on a statement nested hundreds of levels deep is
+        the input's limit, not a bug: reported once, as MSC001 (like the
+        "stack depth limit exceeded" of PostgreSQL's parser a little deeper)."""
+        if not isinstance(error, RecursionError) or statement is None:
+            return False
+        if nesting_depth(statement.node) < _DEEP_TREE:
+            return False
+        if (path, statement.start) not in self.deep_statements:
+            self.deep_statements.add((path, statement.start))
+            self.add("MSC001", path, statement.start, TOO_DEEP)
+        return True
 
     # -- reading ----------------------------------------------------------
 
@@ -323,7 +350,8 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     however long the history."""
     migration_set = build_migration_set(directory or ".", _context_paths(directory, given))
     all_paths = [m.path for m in migration_set.all_files()] + migration_set.other_sql
-    _run_set_rules(run, MigrationsContext(run.config, migration_set, SourceLoader(all_paths)))
+    context = MigrationsContext(run.config, migration_set, SourceLoader(all_paths), frozenset(given))
+    _run_set_rules(run, context)
     prefetcher = Prefetcher([m.path for m in _replay_order(migration_set)])
     try:
         catalog = _replay_directory(run, migration_set, prefetcher)
@@ -411,9 +439,9 @@ def _replay(run: Run, catalog: Catalog, statement: Statement,
     try:
         refs = catalog.apply(statement)
     except Exception as error:  # noqa: BLE001 - a catalog bug must not stop the run
-        run.internal_errors += 1
-        run.add("MSC004", catalog.current_path, statement.start,
-                f"the catalog could not replay this statement: {type(error).__name__}: {error}")
+        if not run.too_deep(error, catalog.current_path, statement):
+            run.internal_error(catalog.current_path, statement.start,
+                               "the catalog could not replay this statement", error)
         return []
     result = []
     for ref in refs:

@@ -48,7 +48,8 @@ def check_migrations(ctx: MigrationsContext) -> Iterator[Finding]:
     # Imported here: the formatting package is only loaded when this rule is on.
     from mobius_sqlcheck.formatting import Settings, check_texts
 
-    sources = {path: s for path, s in ctx.sources.items() if isinstance(s, SourceFile)}
+    # Only the files asked about: the others' findings would be dropped anyway.
+    sources = {path: s for path, s in ctx.sources.items() if path in ctx.reported and isinstance(s, SourceFile)}
     texts = {path: source.text.replace("\r\n", "\n") for path, source in sources.items()}
     settings = Settings(extra_config=ctx.config.sqlfluff_config or None)
     for path, result in check_texts(texts, settings).items():
