@@ -32,6 +32,7 @@ ALTER TABLE public.jobs DROP COLUMN webhook_attempts;
 
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 from mobius_sqlcheck import alter_table, nodes
@@ -75,6 +76,8 @@ def _dropped_columns(statement: Statement, ctx: StatementContext) -> Iterator[Fi
     if key is None:
         return
     table = ctx.catalog.table(key)
+    if table is None and statement.node.get("missing_ok"):
+        return  # ALTER TABLE IF EXISTS of a table this history never saw
     for command in alter_table.commands(statement.node, "AT_DropColumn"):
         name = command.get("name", "")
         if table is not None and not table.external and name not in table.columns:
@@ -107,8 +110,4 @@ def _created_by(key: tuple[str, str], ctx: StatementContext) -> str:
     table = ctx.catalog.table(key)
     if table is None or table.origin is None:
         return ""
-    return f" (created by {_filename(table.origin.path)})"
-
-
-def _filename(path: str) -> str:
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
+    return f" (created by {os.path.basename(table.origin.path)})"

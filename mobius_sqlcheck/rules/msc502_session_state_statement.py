@@ -239,7 +239,7 @@ def _body_findings(statement: Statement, ctx: StatementContext) -> Iterator[Find
                           else body_start)
     elif language == "plpgsql":
         for problem, lineno in _plpgsql_problems(_plpgsql_source(statement, ctx, body)):
-            yield Finding(f"{where}: {problem.message}", _line_offset(ctx, body_start, body, lineno, problem.word))
+            yield Finding(f"{where}: {problem.message}", _line_offset(ctx, body_start, lineno, problem.word))
 
 
 def _body(statement: Statement) -> tuple[str | None, str, int]:
@@ -341,7 +341,7 @@ def _plpgsql_queries(node: object, lineno: int) -> Iterator[tuple[str, int, int]
                 yield from _plpgsql_queries(value, lineno)
 
 
-def _line_offset(ctx: StatementContext, body_start: int, body: str, lineno: int, word: str) -> int:
+def _line_offset(ctx: StatementContext, body_start: int, lineno: int, word: str) -> int:
     """Byte offset of `word` on line `lineno` of the body (its first
     non-blank character when the word is not there)."""
     data = ctx.source.data
