@@ -3,12 +3,13 @@
 ## What it does
 Reports statements PostgreSQL 15 refuses inside a transaction block: `CREATE
 INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY`,
-`REINDEX DATABASE / SYSTEM`, `VACUUM`, `CLUSTER` without a table, `ALTER
+`REINDEX SCHEMA / DATABASE / SYSTEM`, `VACUUM`, `CLUSTER` without a table, `ALTER
 TABLE ... DETACH PARTITION ... CONCURRENTLY`, `CREATE / DROP DATABASE`,
 `ALTER DATABASE ... SET TABLESPACE`, `CREATE / DROP TABLESPACE`, `ALTER
 SYSTEM`, `DISCARD ALL`, `CREATE SUBSCRIPTION` that creates a slot, in a file
 without the `-- mobius-sqlcheck: no-transaction` directive (the applier runs
-every other file in one transaction).
+every other file in one transaction). The list was checked statement by
+statement inside `BEGIN` on PostgreSQL 15.
 
 A file with the directive runs statement by statement in autocommit mode,
 and a failed run is retried from the top. So there every statement must be
@@ -20,8 +21,8 @@ TABLESPACE` can never be re-run.
 
 `ALTER TYPE ... ADD VALUE` runs in a transaction since PostgreSQL 12, so it is
 not reported; but the new value cannot be used before that transaction
-commits (`unsafe use of new value`), so a later use of it in the same file is
-reported, unless the enum type was created in that file too.
+commits (`unsafe use of new value`, even for a type created in the same
+transaction), so a later use of it in the same file is reported.
 
 ## Why is this bad?
 PostgreSQL rejects the statement (`CREATE INDEX CONCURRENTLY cannot run
@@ -123,7 +124,7 @@ def _reindex(node: dict) -> str | None:
     if any(e.get("defname") == "concurrently" for e in nodes.def_elems(node.get("params"))):
         return "REINDEX CONCURRENTLY"
     kind = node.get("kind", "")
-    if kind in ("REINDEX_OBJECT_DATABASE", "REINDEX_OBJECT_SYSTEM"):
+    if kind in ("REINDEX_OBJECT_SCHEMA", "REINDEX_OBJECT_DATABASE", "REINDEX_OBJECT_SYSTEM"):
         return f"REINDEX {kind.removeprefix('REINDEX_OBJECT_')}"
     return None
 
@@ -193,9 +194,6 @@ def _new_enum_value_used(statement: Statement, ctx: StatementContext) -> Iterato
     if not value:
         return  # RENAME VALUE
     key = nodes.qualified(nodes.names(statement.node.get("typeName")))
-    enum = ctx.catalog.named.get(("type", key))
-    if enum is not None and enum.origin is not None and enum.origin.path == ctx.source.path:
-        return  # a type created in this transaction may use its new values at once
     literal = ("'" + value.replace("'", "''") + "'").encode("utf-8")
     for later in ctx.statements[statement.index + 1:]:
         if literal in ctx.source.data[later.start:later.end]:
