@@ -348,7 +348,8 @@ def _find_uris(text: str, pooler_port: int, allowed_hosts: tuple[str, ...] | lis
             problems = policy_problems(candidate, pooler_port, allowed_hosts)
         except ConnStrError:
             continue
-        results.append(Found(start, start + len(candidate), "uri", redact_uri(candidate), problems))
+        # redact(), not redact_uri(): a password may also sit in the query string.
+        results.append(Found(start, start + len(candidate), "uri", redact(candidate), problems))
     return results
 
 

@@ -387,12 +387,31 @@ def _replay_directory(run: Run, migration_set: MigrationSet, prefetcher: Prefetc
         if rollback is not None:
             after_rollback = catalog.fork()
             _lint_file(run, rollback, migration_set, after_rollback, prefetcher)
-            context = RollbackContext(run.config, forward, rollback, created, catalog, after_rollback)
-            for rule in run.rules.by_scope.get("rollback", ()):
-                run.call(rule, forward.path, 0, context)
+            _check_rollback(run, RollbackContext(run.config, forward, rollback, created, catalog, after_rollback))
     for orphan in migration_set.orphan_rollbacks:
         _lint_file(run, orphan, migration_set, catalog.fork(), prefetcher)
     return catalog
+
+
+def _check_rollback(run: Run, context: RollbackContext) -> None:
+    """Rollback rules report at the forward file's statements. When only the
+    rollback file was given (pre-commit passes the changed files), their
+    findings move to the rollback file, naming the place in the forward one."""
+    forward, rollback = context.forward, context.rollback
+    if forward.path not in run.reported and rollback.path not in run.reported:
+        return
+    first_new = len(run.raw)
+    for rule in run.rules.by_scope.get("rollback", ()):
+        run.call(rule, forward.path, 0, context)
+    if forward.path in run.reported:
+        return
+    source = run.source_for(forward.path)
+    for index in range(first_new, len(run.raw)):
+        raw = run.raw[index]
+        if raw.path == forward.path:
+            where = source.position(raw.start) if source else None
+            at = f" ({forward.filename}:{where.line}:{where.column})" if where else ""
+            run.raw[index] = raw._replace(path=rollback.path, start=0, end=None, message=raw.message + at)
 
 
 def _context_paths(directory: str, given: list[str]) -> list[str]:

