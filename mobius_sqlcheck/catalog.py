@@ -54,12 +54,25 @@ class ObjectRef(NamedTuple):
 
 class Column(NamedTuple):
     name: str
-    type_name: str
-    type_mods: tuple[object, ...]
-    base_type: str
+    type_node: dict | None  # the TypeName node; read through the properties below
     not_null: bool = False
     default: dict | None = None
     origin: Origin | None = None
+
+    # Derived on demand: most columns are never asked about their type.
+    @property
+    def type_name(self) -> str:
+        """A readable type: `varchar(255)`, `text[]`."""
+        return nodes.type_name(self.type_node)
+
+    @property
+    def type_mods(self) -> tuple[object, ...]:
+        return nodes.type_mods(self.type_node)
+
+    @property
+    def base_type(self) -> str:
+        """The type's last name without modifiers: `varchar`, `int4`."""
+        return nodes.base_type(self.type_node)
 
 
 class ForeignKey(NamedTuple):
@@ -371,8 +384,7 @@ def _add_column(catalog: Catalog, table: Table, column_def: dict, statement: Sta
         elif contype == "CONSTR_CHECK":
             _add_check(catalog, table, constraint, statement)
     type_node = column_def.get("typeName")
-    column = Column(name, nodes.type_name(type_node), nodes.type_mods(type_node), nodes.base_type(type_node),
-                    not_null, default, catalog.origin(statement, column_def.get("location", -1)))
+    column = Column(name, type_node, not_null, default, catalog.origin(statement, column_def.get("location", -1)))
     table.columns[name] = column
     return column
 
@@ -508,8 +520,7 @@ def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, c
         _drop_column(catalog, table, name)
     elif subtype == "AT_AlterColumnType" and column is not None:
         type_node = command.get("def", {}).get("ColumnDef", {}).get("typeName")
-        table.columns[name] = column._replace(type_name=nodes.type_name(type_node),
-                                       type_mods=nodes.type_mods(type_node), base_type=nodes.base_type(type_node))
+        table.columns[name] = column._replace(type_node=type_node)
     elif subtype in ("AT_SetNotNull", "AT_DropNotNull") and column is not None:
         table.columns[name] = column._replace(not_null=subtype == "AT_SetNotNull")
     elif subtype == "AT_ColumnDefault" and column is not None:
