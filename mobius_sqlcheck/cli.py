@@ -36,10 +36,13 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mobius-sqlcheck {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # When the command is known, only its parser is built (and only its module
+    # imported): argparse is slow to build ten. Otherwise all are listed for --help.
     for name, summary in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=summary, description=summary)
-        if name == command:
-            command_module(name).add_arguments(sub)
+        if command is None or name == command:
+            sub = subparsers.add_parser(name, help=summary, description=summary)
+            if name == command:
+                command_module(name).add_arguments(sub)
     return parser
 
 
