@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from pglast import parser as pg_parser
 
+from mobius_sqlcheck.parse import scan
 from mobius_sqlcheck.source import SourceFile
 
 
@@ -24,7 +25,7 @@ class Identifier(NamedTuple):
 
 def identifiers(source: SourceFile) -> list[Identifier]:
     try:
-        tokens = pg_parser.scan(source.text)
+        tokens = scan(source.text)
     except pg_parser.Error:
         return []
     found = []

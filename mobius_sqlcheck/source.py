@@ -25,16 +25,23 @@ class Position(NamedTuple):
     column: int
 
 
+# Characters between two entries of a non-ASCII file's character -> byte
+# table: converting an offset costs at most this much, however long the file
+# or its lines.
+_CHUNK = 256
+
+
 class SourceFile:
     """A decoded text file. `data` is `text` in UTF-8 (the BOM removed)."""
 
-    __slots__ = ("path", "text", "data", "_line_starts")
+    __slots__ = ("path", "text", "data", "_line_starts", "_checkpoints")
 
     def __init__(self, path: str, text: str, data: bytes) -> None:
         self.path = path
         self.text = text
         self.data = data
         self._line_starts: list[int] | None = None
+        self._checkpoints: list[int] | None = None
 
     def __repr__(self) -> str:
         return f"SourceFile({self.path!r})"
@@ -63,13 +70,36 @@ class SourceFile:
         if self.is_ascii:
             column = byte_offset - line_start
         else:
-            column = len(self.data[line_start:byte_offset].decode("utf-8", "replace"))
+            column = self._chars_before(byte_offset) - self._chars_before(line_start)
         return Position(line_index + 1, column + 1)
 
     def byte_offset_of_char(self, char_offset: int) -> int:
         if self.is_ascii:
             return char_offset
-        return len(self.text[:char_offset].encode("utf-8"))
+        char_offset = max(0, min(char_offset, len(self.text)))
+        chunk = char_offset // _CHUNK
+        return self._byte_checkpoints()[chunk] + len(self.text[chunk * _CHUNK:char_offset].encode("utf-8"))
+
+    def _chars_before(self, byte_offset: int) -> int:
+        """Characters before a byte offset (a character cut at the offset
+        counts as one)."""
+        checkpoints = self._byte_checkpoints()
+        chunk = bisect.bisect_right(checkpoints, byte_offset) - 1
+        return chunk * _CHUNK + len(self.data[checkpoints[chunk]:byte_offset].decode("utf-8", "replace"))
+
+    def _byte_checkpoints(self) -> list[int]:
+        """The byte offset of every _CHUNK-th character, up to the end of the
+        text. Computing offsets by encoding the text from its start each time
+        was quadratic in a long non-ASCII file."""
+        if self._checkpoints is None:
+            text = self.text
+            checkpoints = [0]
+            total = 0
+            for end in range(_CHUNK, len(text) + 1, _CHUNK):
+                total += len(text[end - _CHUNK:end].encode("utf-8"))
+                checkpoints.append(total)
+            self._checkpoints = checkpoints
+        return self._checkpoints
 
 
 class ReadProblem(NamedTuple):

@@ -15,7 +15,7 @@ import re
 
 from pglast import parser as pg_parser
 
-from mobius_sqlcheck.parse import Statement
+from mobius_sqlcheck.parse import Statement, scan
 from mobius_sqlcheck.source import SourceFile
 
 _DIRECTIVE = re.compile(
@@ -64,7 +64,7 @@ def find_suppressions(source: SourceFile, statements: list[Statement]) -> list[S
 def _comment_starts(text: str) -> set[int] | None:
     """Character offsets where `--` comments start; None if the scanner fails."""
     try:
-        return {token.start for token in pg_parser.scan(text) if token.name == "SQL_COMMENT"}
+        return {token.start for token in scan(text) if token.name == "SQL_COMMENT"}
     except pg_parser.Error:
         return None
 

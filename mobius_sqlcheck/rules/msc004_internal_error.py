@@ -3,8 +3,9 @@
 ## What it does
 When a rule raises an exception on a statement, the run reports this
 diagnostic at that statement, naming the rule, and goes on: every other
-finding is still reported. The exit code is never 0 when this happens, even
-if the rule is ignored in configuration.
+finding is still reported. It cannot be switched off: it is reported, and
+the exit code is not 0, even with MSC004 in `--ignore`, `ignore` or
+`severity`.
 
 ## Why is this bad?
 A rule that crashed checked nothing; passing silently would let a bad
@@ -14,8 +15,8 @@ migration through.
 Any statement on which a rule raised.
 
 ## Use instead
-Report the bug with the statement; meanwhile, `--ignore` the failing rule if
-you must.
+Report the bug with the statement; meanwhile, `--ignore` the rule that
+failed (the one named in the message) if you must.
 """
 
 CODE = "MSC004"
