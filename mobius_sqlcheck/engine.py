@@ -148,26 +148,27 @@ class Run:
             self.raw.append(_Raw(rule, path, start, end, message, hint or rule.default_hint))
 
     def call(self, rule: Rule, default_path: str, at: int, *args: object) -> None:
-        """Run `rule.check(*args)`; a rule that raises becomes MSC004 at `at`
-        (its findings so far are dropped), and the run goes on."""
+        """Run `rule.check(*args)`; a rule that raises (even SystemExit)
+        becomes MSC004 at `at` (its findings so far are dropped), and the run
+        goes on."""
         found = []
         try:
             for finding in rule.check(*args):
                 found.append(_Raw(rule, finding.path or default_path, finding.start, finding.end,
                                   finding.message, finding.hint or rule.default_hint))
-        except Exception as error:  # noqa: BLE001 - isolating a faulty rule is the point
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - isolating a faulty rule is the point
             statement = args[0] if args and isinstance(args[0], Statement) else None
             if not self.too_deep(error, default_path, statement):
                 self.internal_error(default_path, at, f"rule {rule.code} ({rule.name}) failed here", error)
             return
         self.raw.extend(found)
 
-    def internal_error(self, path: str, at: int, what: str, error: Exception) -> None:
+    def internal_error(self, path: str, at: int, what: str, error: BaseException) -> None:
         self.internal_errors += 1
         self.add(INTERNAL_ERROR, path, at, f"{what}: {type(error).__name__}: {error}",
                  hint="This is a bug in mobius-sqlcheck; the other findings are still reported.")
 
-    def too_deep(self, error: Exception, path: str, statement: Statement | None) -> bool:
+    def too_deep(self, error: BaseException, path: str, statement: Statement | None) -> bool:
         """A RecursionError on a statement nested hundreds of levels deep is
         the input's limit, not a bug: reported once, as MSC001 (like the
         "stack depth limit exceeded" of PostgreSQL's parser a little deeper)."""
@@ -492,7 +493,10 @@ def _run_text_rules(run: Run, source: SourceFile) -> None:
 
 
 def _finish(run: Run) -> list[Diagnostic]:
-    kept = [raw for raw in run.raw if raw.path in run.reported and not _suppressed(run, raw)]
+    # An internal error is always shown, even where a directory-wide rule
+    # failed (its path is the directory) or on a file given only as context.
+    kept = [raw for raw in run.raw
+            if raw.rule.code == INTERNAL_ERROR or (raw.path in run.reported and not _suppressed(run, raw))]
     kept.extend(_unused_suppressions(run))
     diagnostics = [_to_diagnostic(run, raw) for raw in kept]
     diagnostics.sort(key=Diagnostic.sort_key)

@@ -13,6 +13,12 @@ which one says when the engine calls it:
 
 A rule without a check function is reported by the engine itself (parse
 errors, unreadable files, suppressions).
+
+Extra rules (a seam for tests, e.g. a rule that raises to prove crash
+isolation): the environment variable MOBIUS_SQLCHECK_EXTRA_RULES names
+importable packages, comma-separated, whose `mscNNN_<name>.py` modules are
+discovered as rules too. It is read once per process (`all_rules` is cached:
+call `all_rules.cache_clear()` after changing it).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Callable, NamedTuple
 from mobius_sqlcheck.errors import UsageError
 
 SCOPES = ("statement", "file", "migrations", "rollback", "history", "text")
+EXTRA_RULES_ENV = "MOBIUS_SQLCHECK_EXTRA_RULES"
 _MODULE_NAME = re.compile(r"^msc\d{3}_\w+$")
 
 
@@ -68,15 +75,29 @@ def _rule_from_module(module: ModuleType) -> Rule:
 def all_rules() -> dict[str, Rule]:
     """Every rule, by code, in code order."""
     rules = []
-    for module_name in _rule_module_names():
-        rules.append(_rule_from_module(importlib.import_module(f"{__name__}.{module_name}")))
+    for package, path in [(__name__, __path__), *_extra_packages()]:
+        for module_name in _rule_module_names(path):
+            rules.append(_rule_from_module(importlib.import_module(f"{package}.{module_name}")))
     rules.sort(key=lambda rule: rule.code)
-    return {rule.code: rule for rule in rules}
+    by_code = {rule.code: rule for rule in rules}
+    if len(by_code) != len(rules):
+        raise UsageError(f"{EXTRA_RULES_ENV}: a rule code is defined twice")
+    return by_code
 
 
-def _rule_module_names() -> list[str]:
+def _extra_packages() -> list[tuple[str, list[str]]]:
+    packages = []
+    for name in filter(None, (part.strip() for part in os.environ.get(EXTRA_RULES_ENV, "").split(","))):
+        try:
+            packages.append((name, list(importlib.import_module(name).__path__)))
+        except (ImportError, AttributeError) as error:
+            raise UsageError(f"{EXTRA_RULES_ENV}: cannot import rule package {name!r}: {error}") from None
+    return packages
+
+
+def _rule_module_names(path: list[str]) -> list[str]:
     names = set()
-    for directory in __path__:
+    for directory in path:
         for filename in os.listdir(directory):
             stem, _, suffix = filename.partition(".")
             if suffix == "py" and _MODULE_NAME.match(stem):
