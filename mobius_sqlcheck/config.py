@@ -149,7 +149,12 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
         raise UsageError(f"cannot read config {path}: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{path}: invalid TOML: {error}") from None
-    table = document.get("tool", {}).get("mobius_sqlcheck")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path}: invalid TOML: not UTF-8 (byte 0x{error.object[error.start]:02x})") from None
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageError(f"{path}: [tool] must be a table")
+    table = tool.get("mobius_sqlcheck")
     if table is None:
         if explicit_path:
             raise UsageError(f"{path}: no [{SECTION}] table")

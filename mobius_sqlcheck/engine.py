@@ -423,9 +423,12 @@ def _check_rollback(run: Run, context: RollbackContext) -> None:
 
 
 def _context_paths(directory: str, given: list[str]) -> list[str]:
-    """Every .sql file of the directory, spelled like the files the user gave."""
+    """Every .sql file of the directory, spelled like the files the user gave,
+    and every path given (a directory named `x.sql` is not listed, but was
+    given: it is reported as unreadable, not silently skipped)."""
     by_name = {os.path.basename(path): path for path in given}
-    return [by_name.get(os.path.basename(path), path) for path in list_sql_files(directory or ".")] or given
+    listed = [by_name.pop(os.path.basename(path), path) for path in list_sql_files(directory or ".")]
+    return listed + list(by_name.values())
 
 
 def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet,
@@ -550,10 +553,10 @@ def _to_diagnostic(run: Run, raw: _Raw) -> Diagnostic:
         start = source.position(raw.start)
         end = source.position(raw.end) if raw.end is not None and raw.end >= raw.start else start
         line, column, end_line, end_column = start.line, start.column, end.line, end.column
-    elif problem is not None:
-        line, column = problem.line, problem.column
+    elif problem is not None and raw.rule.code == "MSC002":
+        line, column = problem.line, problem.column  # the offending byte
         end_line, end_column = line, column
-    else:
+    else:  # a file-level finding on an unreadable file (or no file at all)
         line = column = end_line = end_column = 1
     return Diagnostic(raw.path, line, column, end_line, end_column, raw.rule.code, raw.rule.name,
                       run.rules.severity[raw.rule.code], raw.message, raw.hint)

@@ -23,6 +23,7 @@ import os
 from typing import NamedTuple
 
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, classify_filename
+from mobius_sqlcheck.source import read_file_bytes
 
 SUM_PREFIX = "h1:"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -72,8 +73,7 @@ def content_sum(data: bytes) -> str:
 def file_sum(path: str) -> str | None:
     """The sum of a file on disk, or None if it cannot be read."""
     try:
-        with open(path, "rb") as handle:
-            return content_sum(handle.read())
+        return content_sum(read_file_bytes(path))  # a named pipe would block open()
     except OSError:
         return None
 

@@ -9,7 +9,9 @@ built when a position is first asked for.
 from __future__ import annotations
 
 import bisect
+import errno
 import os
+import stat
 from typing import NamedTuple
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -111,12 +113,24 @@ class ReadProblem(NamedTuple):
     column: int = 1
 
 
+# Opening a named pipe for reading would wait for a writer: forever, in a
+# pre-commit hook. Non-blocking, it opens at once and is refused as not a file.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def read_file_bytes(path: str) -> bytes:
+    """A regular file's bytes; OSError for anything else (never waits on a pipe)."""
+    with open(os.open(path, _OPEN_FLAGS), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a named pipe, socket or device)")
+        return handle.read()
+
+
 def read_source(path: str) -> SourceFile | ReadProblem:
     try:
         if os.path.isdir(path):
             return ReadProblem(path, "is a directory, not a file")
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = read_file_bytes(path)
     except OSError as error:
         return ReadProblem(path, f"cannot read file: {error.strerror or error}")
     return decode_source(path, raw)
