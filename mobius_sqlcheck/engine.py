@@ -209,7 +209,8 @@ class Run:
         source = parsed.source
         if report:
             for problem in parsed.problems:
-                self.add(problem.code, source.path, problem.offset, problem.message, end=problem.end)
+                self.add(problem.code, source.path, problem.offset, problem.message, end=problem.end,
+                         hint=problem.hint)
             suppressions = find_suppressions(source, parsed.statements)
             if suppressions:
                 self.suppressions[source.path] = suppressions

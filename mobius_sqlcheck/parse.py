@@ -47,12 +47,13 @@ class Statement(NamedTuple):
 
 
 class ParseProblem(NamedTuple):
-    """A syntax error (MSC001) or psql meta-command (MSC505) at a byte offset."""
+    """A syntax error (MSC001) or psql-only input (MSC505) at a byte offset."""
 
     code: str
     offset: int
     end: int
     message: str
+    hint: str | None = None  # None: the rule's own hint
 
 
 class ParsedFile:
@@ -101,9 +102,7 @@ def nesting_depth(node: object) -> int:
 
 def parse_source(source: SourceFile) -> ParsedFile:
     parsed = ParsedFile(source)
-    text = source.text
-    if "\\" in text and _META_LINE.search(text):
-        text = _blank_meta_commands(source, parsed.problems)
+    text = _blank_psql_only(source.text, parsed.problems)
     try:
         tree = _parse_tree(text)
     except (pg_parser.ParseError, RecursionError) as error:
@@ -151,29 +150,130 @@ def _end_of_text(data: bytes, end: int) -> int:
     return end
 
 
-def _blank_meta_commands(source: SourceFile, problems: list[ParseProblem]) -> str:
-    """Replace each psql meta-command line with spaces of the same byte length,
-    so libpg_query can parse the rest and every offset stays true."""
-    text = source.text
-    starts = _meta_command_starts(text)
-    if not starts:
-        return text
+def _blank_psql_only(text: str, problems: list[ParseProblem]) -> str:
+    """What only psql understands, blanked out so that libpg_query parses the
+    rest: the inline rows of COPY ... FROM STDIN, then meta-command lines.
+    Blanked means spaces of the same byte length, newlines kept: every byte
+    offset stays true (the text may get longer in characters)."""
+    if _STDIN.search(text):
+        text = _blank_copy_data(text, problems)
+    if "\\" in text and _META_LINE.search(text):
+        text = _blank_meta_commands(text, problems)
+    return text
+
+
+def _blank(text: str, regions: list[tuple[int, int]]) -> str:
     pieces = []
     previous = 0
+    for start, stop in regions:
+        pieces.append(text[previous:start])
+        pieces.append("\n".join(" " * len(line.encode("utf-8")) for line in text[start:stop].split("\n")))
+        previous = stop
+    pieces.append(text[previous:])
+    return "".join(pieces)
+
+
+class _ByteOffsets:
+    """Byte offsets of character offsets of one text, asked in ascending order."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.char = 0
+        self.byte = 0
+
+    def __call__(self, char_offset: int) -> int:
+        self.byte += len(self.text[self.char:char_offset].encode("utf-8"))
+        self.char = char_offset
+        return self.byte
+
+
+def _blank_meta_commands(text: str, problems: list[ParseProblem]) -> str:
+    """Report and blank each psql meta-command line."""
+    starts = _meta_command_starts(text)
+    byte_offset = _ByteOffsets(text)
+    regions = []
     for start in starts:
         newline = text.find("\n", start)
         stop = len(text) if newline == -1 else newline
         line = text[start:stop]
-        byte_start = source.byte_offset_of_char(start)
+        byte_start = byte_offset(start)
         command = line.split(None, 1)[0]
         problems.append(ParseProblem("MSC505", byte_start, byte_start + len(line.rstrip().encode()),
                                      f"psql meta-command `{command}` cannot be run by a database driver"))
-        pieces.append(text[previous:start])
-        pieces.append(" " * len(line.encode("utf-8")))
-        previous = stop
-    pieces.append(text[previous:])
-    # The blanked text may be longer in characters but is equal in bytes.
-    return "".join(pieces)
+        regions.append((start, stop))
+    return _blank(text, regions) if regions else text
+
+
+_STDIN = re.compile(r"\bstdin\b", re.IGNORECASE)
+_END_OF_COPY_DATA = re.compile(r"^\\\.[ \t]*\r?$\n?", re.MULTILINE)
+_COPY_HINT = ("Load the rows with INSERT ... VALUES (or COPY from a file the database server can read); "
+              "the applier runs each statement through a driver, not psql.")
+
+
+def _blank_copy_data(text: str, problems: list[ParseProblem]) -> str:
+    """Report each COPY ... FROM STDIN and blank the rows psql would send it:
+    the lines after the statement, up to a line `\\.` (or the end of the file)."""
+    regions = []
+    byte_offset = _ByteOffsets(text)
+    position = 0  # where the lexer is in its initial state: the start, or just after a block of rows
+    for match in _STDIN.finditer(text):
+        if match.start() < position:
+            continue  # inside rows already blanked
+        copy = _copy_from_stdin(text, position, match.end())
+        if copy is None:
+            continue
+        copy_start, semicolon = copy
+        newline = text.find("\n", semicolon)
+        data_start = len(text) if newline == -1 else newline + 1
+        end_mark = _END_OF_COPY_DATA.search(text, data_start)
+        position = len(text) if end_mark is None else end_mark.end()
+        rows = text[data_start:position]
+        count = rows.count("\n") + (1 if rows and not rows.endswith("\n") else 0) - (0 if end_mark is None else 1)
+        problems.append(ParseProblem(
+            "MSC505", byte_offset(copy_start), byte_offset(semicolon),
+            f"COPY ... FROM STDIN with {count} inline row(s): only psql sends them; "
+            f"a database driver cannot run it", _COPY_HINT))
+        regions.append((data_start, position))
+    return _blank(text, regions) if regions else text
+
+
+def _copy_from_stdin(text: str, start: int, after: int) -> tuple[int, int] | None:
+    """(first token, end of `;`) of a COPY ... FROM STDIN statement whose
+    STDIN ends at `after`, scanning from `start`; None if it is not one."""
+    end = text.find("\n", after)
+    for _ in range(50):  # the `;` may be a few lines further: FROM STDIN WITH (...);
+        end = len(text) if end == -1 else end
+        try:
+            tokens = scan(text[start:end])
+        except pg_parser.Error:
+            return None
+        statement: list[pg_parser.Token] = []
+        for token in tokens:
+            if token.name in ("SQL_COMMENT", "C_COMMENT"):
+                continue
+            if token.name != "ASCII_59":
+                statement.append(token)
+                continue
+            if start + token.start >= after:
+                return _if_copy_from_stdin(statement, start, start + token.end + 1)
+            statement = []
+        if end == len(text) or not _is_copy(statement):
+            return None
+        end = text.find("\n", end + 1)
+    return None
+
+
+def _is_copy(statement: list[pg_parser.Token]) -> bool:
+    return bool(statement) and statement[0].name == "COPY"
+
+
+def _if_copy_from_stdin(statement: list[pg_parser.Token], base: int, semicolon: int) -> tuple[int, int] | None:
+    names = [token.name for token in statement]
+    if not _is_copy(statement) or "STDIN" not in names or "FROM" not in names:
+        return None
+    if names.index("FROM") > names.index("STDIN"):
+        return None
+    return base + statement[0].start, semicolon
 
 
 def _meta_command_starts(text: str) -> list[int]:
@@ -212,25 +312,56 @@ def _parse_statement_by_statement(source: SourceFile, text: str, parsed: ParsedF
 
 def _split_on_semicolons(text: str) -> list[tuple[int, int]]:
     """Character spans of the statements, split at `;` tokens (a `;` inside a
-    string, comment or dollar-quoted body is part of that token)."""
+    string, comment or dollar-quoted body is part of that token), as psql
+    splits them: not inside the BEGIN ... END of CREATE FUNCTION / PROCEDURE
+    ... BEGIN ATOMIC. Where the scanner fails (an unterminated string or
+    comment), the text before it is split and the rest is one last piece."""
+    limit = len(text)
     try:
         tokens = scan(text)
-    except pg_parser.Error:
-        return []
+    except pg_parser.Error as error:
+        limit = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else 0
+        try:
+            tokens = scan(text[:limit])
+        except pg_parser.Error:
+            return [(0, len(text))]
     spans = []
+    statement: list[str] = []  # token names of the statement so far
     start = None
+    begin_depth = paren_depth = 0
     for token in tokens:
-        if token.name in ("SQL_COMMENT", "C_COMMENT"):
+        name = token.name
+        if name in ("SQL_COMMENT", "C_COMMENT"):
             continue
-        if token.name == "ASCII_59":
+        if name == "ASCII_59" and begin_depth == 0:
             if start is not None:
                 spans.append((start, token.start + 1))
             start = None
-        elif start is None:
+            statement = []
+            paren_depth = 0
+            continue
+        if start is None:
             start = token.start
+        statement.append(name)
+        paren_depth += {"ASCII_40": 1, "ASCII_41": -1}.get(name, 0)
+        if paren_depth == 0 and _creates_routine(statement):
+            if name == "BEGIN_P" or (name == "CASE" and begin_depth > 0):
+                begin_depth += 1
+            elif name == "END_P" and begin_depth > 0:
+                begin_depth -= 1
     if start is not None:
-        spans.append((start, len(text)))
+        spans.append((start, limit))
+    if limit < len(text):
+        spans.append((spans.pop()[0] if spans and spans[-1][1] == limit else limit, len(text)))
     return spans
+
+
+def _creates_routine(names: list[str]) -> bool:
+    """CREATE [OR REPLACE] FUNCTION | PROCEDURE (psql's test for BEGIN ATOMIC)."""
+    if len(names) < 2 or names[0] != "CREATE":
+        return False
+    kind = names[3] if names[1:3] == ["OR", "REPLACE"] and len(names) > 3 else names[1]
+    return kind in ("FUNCTION", "PROCEDURE")
 
 
 def _problem(text: str, byte_base: int, error: pg_parser.ParseError | RecursionError) -> ParseProblem:
