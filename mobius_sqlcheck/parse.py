@@ -1,6 +1,6 @@
 """Parse a SourceFile into statements with exact spans, using libpg_query.
 
-We keep libpg_query's JSON tree as plain dicts (`parse_sql_json` + `json.loads`)
+We keep libpg_query's JSON tree as plain dicts (`parse_sql_json` + orjson)
 rather than pglast's AST objects: building the objects costs about 20 times
 the parse itself, and the rules only look at a few fields of a few nodes.
 
@@ -12,7 +12,7 @@ unwraps it into `node_type` and `node`. Offsets are bytes into
 from __future__ import annotations
 
 import codecs
-import json
+import orjson
 import re
 from typing import NamedTuple
 
@@ -118,7 +118,12 @@ def _parse_tree(text: str) -> dict:
     """libpg_query's tree as plain dicts. Raises ParseError, or RecursionError
     for a statement nested deeper than Python can decode (libpg_query itself
     accepts a few thousand levels of sub-selects or function calls)."""
-    return json.loads(pg_parser.parse_sql_json(text))
+    try:
+        # orjson decodes these trees about twice as fast as json.loads.
+        return orjson.loads(pg_parser.parse_sql_json(text))
+    except orjson.JSONDecodeError as error:
+        # libpg_query's JSON is always well-formed: the one failure is depth.
+        raise RecursionError(str(error)) from None
 
 
 def _statements_from_tree(tree: dict, data: bytes, base: int, limit: int, first_index: int) -> list[Statement]:
