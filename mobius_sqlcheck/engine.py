@@ -25,7 +25,7 @@ from mobius_sqlcheck.context import (
     StatementContext,
     TextContext,
 )
-from mobius_sqlcheck.diagnostics import Diagnostic, Finding
+from mobius_sqlcheck.diagnostics import Diagnostic, Finding, redacted
 from mobius_sqlcheck.migrations import (
     MigrationFile,
     MigrationSet,
@@ -361,9 +361,11 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     all_paths = [m.path for m in migration_set.all_files()] + migration_set.other_sql
     context = MigrationsContext(run.config, migration_set, SourceLoader(all_paths), frozenset(given))
     _run_set_rules(run, context)
-    prefetcher = Prefetcher([m.path for m in _replay_order(migration_set)])
+    pairs = _replay_plan(run, migration_set)
+    prefetcher = Prefetcher([m.path for pair in pairs for m in pair if m is not None]
+                            + [m.path for m in migration_set.orphan_rollbacks])
     try:
-        catalog = _replay_directory(run, migration_set, prefetcher)
+        catalog = _replay_directory(run, migration_set, pairs, prefetcher)
     finally:
         prefetcher.close()
     for path in migration_set.other_sql:
@@ -376,23 +378,24 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
         run.call(rule, first, 0, HistoryContext(run.config, migration_set, catalog))
 
 
-def _replay_order(migration_set: MigrationSet) -> list[MigrationFile]:
-    """Files in the order they are checked: each forward then its rollback,
-    then the orphan rollbacks."""
-    order = []
+def _replay_plan(run: Run, migration_set: MigrationSet) -> list[tuple[MigrationFile, MigrationFile | None]]:
+    """Each forward migration in order, with its rollback when that must be
+    checked. A rollback whose pair nobody asked about changes nothing that
+    is reported, so the hook run on a new migration skips them all."""
+    plan = []
     for forward in migration_set.forwards:
-        order.append(forward)
         rollback = migration_set.rollback_for(forward)
-        if rollback is not None:
-            order.append(rollback)
-    return order + migration_set.orphan_rollbacks
+        if rollback is not None and forward.path not in run.reported and rollback.path not in run.reported:
+            rollback = None
+        plan.append((forward, rollback))
+    return plan
 
 
-def _replay_directory(run: Run, migration_set: MigrationSet, prefetcher: Prefetcher) -> Catalog:
+def _replay_directory(run: Run, migration_set: MigrationSet,
+                      plan: list[tuple[MigrationFile, MigrationFile | None]], prefetcher: Prefetcher) -> Catalog:
     catalog = Catalog()
-    for forward in migration_set.forwards:
+    for forward, rollback in plan:
         created = _lint_file(run, forward, migration_set, catalog, prefetcher)
-        rollback = migration_set.rollback_for(forward)
         if rollback is not None:
             after_rollback = catalog.fork()
             _lint_file(run, rollback, migration_set, after_rollback, prefetcher)
@@ -559,8 +562,9 @@ def _to_diagnostic(run: Run, raw: _Raw) -> Diagnostic:
         end_line, end_column = line, column
     else:  # a file-level finding on an unreadable file (or no file at all)
         line = column = end_line = end_column = 1
+    hint = redacted(raw.hint) if raw.hint else raw.hint
     return Diagnostic(raw.path, line, column, end_line, end_column, raw.rule.code, raw.rule.name,
-                      run.rules.severity[raw.rule.code], raw.message, raw.hint)
+                      run.rules.severity[raw.rule.code], redacted(raw.message), hint)
 
 
 # -- used by the applier ----------------------------------------------------------------
