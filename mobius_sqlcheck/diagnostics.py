@@ -5,6 +5,18 @@ from __future__ import annotations
 from typing import NamedTuple
 
 
+def redacted(text: str) -> str:
+    """`text` with any password of a connection string masked (`***`): a
+    syntax error quotes the SQL, an internal error quotes an exception, a
+    usage error quotes an argument, and any of them may hold one."""
+    lowered = text.lower()
+    if "://" not in lowered and "password" not in lowered:
+        return text  # cheap, and connstr is imported only when needed
+    from mobius_sqlcheck.connstr import redact
+
+    return redact(text)
+
+
 class Finding(NamedTuple):
     """A rule's report. `start`/`end` are byte offsets into the file at `path`
     (the file being checked when `path` is None)."""
