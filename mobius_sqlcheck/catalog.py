@@ -54,25 +54,12 @@ class ObjectRef(NamedTuple):
 
 class Column(NamedTuple):
     name: str
-    type_node: dict | None  # the TypeName node; read through the properties below
+    type_name: str  # readable: `varchar(255)`, `text[]`
+    type_mods: tuple[object, ...]
+    base_type: str  # the last name without modifiers: `varchar`, `int4`
     not_null: bool = False
     default: dict | None = None
     origin: Origin | None = None
-
-    # Derived on demand: most columns are never asked about their type.
-    @property
-    def type_name(self) -> str:
-        """A readable type: `varchar(255)`, `text[]`."""
-        return nodes.type_name(self.type_node)
-
-    @property
-    def type_mods(self) -> tuple[object, ...]:
-        return nodes.type_mods(self.type_node)
-
-    @property
-    def base_type(self) -> str:
-        """The type's last name without modifiers: `varchar`, `int4`."""
-        return nodes.base_type(self.type_node)
 
 
 class ForeignKey(NamedTuple):
@@ -384,7 +371,9 @@ def _add_column(catalog: Catalog, table: Table, column_def: dict, statement: Sta
         elif contype == "CONSTR_CHECK":
             _add_check(catalog, table, constraint, statement)
     type_node = column_def.get("typeName")
-    column = Column(name, type_node, not_null, default, catalog.origin(statement, column_def.get("location", -1)))
+    # Strings, not the type node: a long history holds tens of thousands of columns.
+    column = Column(name, *nodes.type_parts(type_node), not_null, default,
+                    catalog.origin(statement, column_def.get("location", -1)))
     table.columns[name] = column
     return column
 
@@ -520,7 +509,8 @@ def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, c
         _drop_column(catalog, table, name)
     elif subtype == "AT_AlterColumnType" and column is not None:
         type_node = command.get("def", {}).get("ColumnDef", {}).get("typeName")
-        table.columns[name] = column._replace(type_node=type_node)
+        shown, mods, base = nodes.type_parts(type_node)
+        table.columns[name] = column._replace(type_name=shown, type_mods=mods, base_type=base)
     elif subtype in ("AT_SetNotNull", "AT_DropNotNull") and column is not None:
         table.columns[name] = column._replace(not_null=subtype == "AT_SetNotNull")
     elif subtype == "AT_ColumnDefault" and column is not None:

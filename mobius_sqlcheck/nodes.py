@@ -62,6 +62,24 @@ def type_name(node: dict | None) -> str:
     return text
 
 
+def type_parts(node: dict | None) -> tuple[str, tuple[object, ...], str]:
+    """`type_name`, `type_mods` and `base_type` in one pass over the node:
+    the catalog records them for every column."""
+    if not node:
+        return "", (), ""
+    parts = [item["String"]["sval"] for item in node.get("names", ()) if "String" in item]
+    base = parts[-1] if parts else ""
+    shown = ".".join(part for part in parts if part != "pg_catalog")
+    typmods = node.get("typmods")
+    mods = tuple(const_value(mod) for mod in typmods) if typmods else ()
+    if mods:
+        shown += "(" + ",".join(str(mod) for mod in mods) + ")"
+    bounds = node.get("arrayBounds")
+    if bounds:
+        shown += "[]" * len(bounds)
+    return shown, mods, base
+
+
 def type_mods(node: dict | None) -> tuple[object, ...]:
     if not node:
         return ()
