@@ -12,7 +12,10 @@ import importlib
 import os
 import sys
 
+from typing import NoReturn
+
 from mobius_sqlcheck import __version__
+from mobius_sqlcheck.diagnostics import redacted
 from mobius_sqlcheck.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_USAGE, OperationFailed, UsageError
 
 COMMANDS: dict[str, str] = {
@@ -29,8 +32,17 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse quotes the offending argument in its error: a database URL in
+    the wrong place (`apply <URL>`, --database-url forgotten) would print its password."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {redacted(message)}\n")
+
+
 def build_parser(command: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="mobius-sqlcheck",
         description="Lint, lock and apply PostgreSQL / Supabase migrations.",
     )
@@ -53,14 +65,14 @@ def command_module(name: str):  # -> module with add_arguments / run
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv and argv[0] in COMMANDS else None
-    args = build_parser(command).parse_args(argv)
     try:
+        args = build_parser(command).parse_args(argv)  # bad arguments: SystemExit(2)
         return command_module(args.command).run(args)
     except UsageError as error:
-        print(f"mobius-sqlcheck: error: {error}", file=sys.stderr)
+        print(f"mobius-sqlcheck: error: {redacted(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except OperationFailed as error:
-        print(f"mobius-sqlcheck: {error}", file=sys.stderr)
+        print(f"mobius-sqlcheck: {redacted(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("mobius-sqlcheck: interrupted", file=sys.stderr)

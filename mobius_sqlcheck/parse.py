@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from pglast import parser as pg_parser
 
+from mobius_sqlcheck.diagnostics import redacted
 from mobius_sqlcheck.source import SourceFile, skip_trivia
 
 # A psql meta-command starts with a backslash at the beginning of a line.
@@ -393,7 +394,7 @@ def _short_message(message: str) -> str:
     head, sep, near = message.partition(' at or near "')
     if not sep:
         return " ".join(message.split("\n"))
-    near = near[:-1] if near.endswith('"') else near
+    near = redacted(near[:-1] if near.endswith('"') else near)  # before cutting a URL's password in two
     first_line = near.split("\n", 1)[0].rstrip("\r")
     if len(first_line) > _NEAR_TEXT or first_line != near:
         first_line = first_line[:_NEAR_TEXT] + "..."

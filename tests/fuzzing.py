@@ -11,7 +11,9 @@ and asserts:
   1 <= line <= line count, 1 <= column <= that line's length + 1 (characters,
   after a UTF-8 BOM; lines split at "\\n"), and the end is not before the start;
 - linting twice gives the same diagnostics, and every reporter renders them
-  (JSON and SARIF as valid JSON), the same way twice.
+  (JSON and SARIF as valid JSON), the same way twice;
+- a file that parses whole is split by the scanner (the path after a syntax
+  error) into the same statements.
 
 A case that breaks an invariant is saved under tests/fuzz_corpus/ (one
 directory per case, holding its files as `<name>.fuzz`) and replayed by
@@ -30,10 +32,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from mobius_sqlcheck import parse
 from mobius_sqlcheck.config import Config
 from mobius_sqlcheck.engine import LintResult, lint_paths
 from mobius_sqlcheck.reporters import FORMATS, renderer
 from mobius_sqlcheck.rules import all_rules
+from mobius_sqlcheck.source import SourceFile, decode_source
 
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
                  HealthCheck.filter_too_much]
@@ -126,15 +130,12 @@ def seed_files() -> tuple[bytes, ...]:
 @lru_cache(maxsize=1)
 def seed_statements() -> tuple[bytes, ...]:
     """Every statement of the seed files, with the comments before it."""
-    from mobius_sqlcheck.parse import parse_source
-    from mobius_sqlcheck.source import SourceFile, decode_source
-
     statements = []
     for data in seed_files():
         source = decode_source("seed.sql", data)
         if isinstance(source, SourceFile):
             previous = 0
-            for statement in parse_source(source).statements:
+            for statement in parse.parse_source(source).statements:
                 statements.append(source.data[previous:statement.end].strip() + b";")
                 previous = statement.end + 1
     return tuple(statements)
@@ -274,6 +275,9 @@ def check_case(files: dict[str, bytes]) -> LintResult:
             with open(path, "wb") as handle:
                 handle.write(data)
             paths.append(path)
+        for name, data in files.items():
+            if name.endswith(".sql"):
+                check_fallback_split(data)
         config = every_rule_on(migrations)
         first = lint_paths(paths, config)
         second = lint_paths(paths, config)
@@ -286,6 +290,22 @@ def check_case(files: dict[str, bytes]) -> LintResult:
             if name in ("json", "sarif"):
                 json.loads(rendered)
         return first
+
+
+def check_fallback_split(data: bytes) -> None:
+    """A file libpg_query parses whole is split by the scanner (the path taken
+    after a syntax error) into the same statements, with no error."""
+    source = decode_source("check.sql", data)
+    if not isinstance(source, SourceFile):
+        return
+    whole = parse.parse_source(source)
+    if any(problem.code == "MSC001" for problem in whole.problems):
+        return
+    split = parse.ParsedFile(source)
+    parse._parse_statement_by_statement(source, parse._blank_psql_only(source.text, []), split)
+    assert split.problems == [], f"the scanner split found errors the parser did not: {split.problems}"
+    spans = [(s.node_type, s.start, s.end) for s in split.statements]
+    assert spans == [(s.node_type, s.start, s.end) for s in whole.statements], "the scanner split differs"
 
 
 def _lines(raw: bytes) -> list[str]:
