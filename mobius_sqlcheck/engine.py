@@ -116,12 +116,13 @@ class ActiveRules:
             for node_type in rule.node_types:
                 self.by_node_type.setdefault(node_type, []).append(rule)
         self.for_every_statement = self.by_node_type.pop("*", [])
+        self._merged: dict[str, list[Rule]] = {}
 
     def statement_rules(self, node_type: str) -> list[Rule]:
-        specific = self.by_node_type.get(node_type)
-        if specific is None:
-            return self.for_every_statement
-        return specific + self.for_every_statement if self.for_every_statement else specific
+        rules = self._merged.get(node_type)
+        if rules is None:  # once per statement type, not once per statement
+            rules = self._merged[node_type] = self.by_node_type.get(node_type, []) + self.for_every_statement
+        return rules
 
     def is_on(self, code: str) -> bool:
         return code in self.enabled
