@@ -191,7 +191,7 @@ class Run:
 
     def record_read(self, source: SourceFile | ReadProblem, report: bool = True) -> SourceFile | ReadProblem:
         if isinstance(source, ReadProblem) and report:
-            self.add("MSC002", source.path, 0, source.message)
+            self.add("MSC002", source.path, 0, source.message, hint=source.hint)
             self.read_problems[source.path] = source
         return source
 

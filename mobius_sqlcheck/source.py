@@ -111,6 +111,10 @@ class ReadProblem(NamedTuple):
     message: str
     line: int = 1
     column: int = 1
+    hint: str | None = None  # None: MSC002's own (save it as UTF-8)
+
+
+NOT_A_FILE_HINT = "A migration must be a readable regular file: check the path, its permissions or its symlink."
 
 
 # Opening a named pipe for reading would wait for a writer: forever, in a
@@ -129,10 +133,10 @@ def read_file_bytes(path: str) -> bytes:
 def read_source(path: str) -> SourceFile | ReadProblem:
     try:
         if os.path.isdir(path):
-            return ReadProblem(path, "is a directory, not a file")
+            return ReadProblem(path, "is a directory, not a file", hint=NOT_A_FILE_HINT)
         raw = read_file_bytes(path)
     except OSError as error:
-        return ReadProblem(path, f"cannot read file: {error.strerror or error}")
+        return ReadProblem(path, f"cannot read file: {error.strerror or error}", hint=NOT_A_FILE_HINT)
     return decode_source(path, raw)
 
 

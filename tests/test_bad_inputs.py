@@ -123,6 +123,12 @@ def test_directory_named_x_sql_outside_migrations(project, capsys) -> None:
     Path("x.sql").mkdir()
     code, document, _ = lint(capsys, "x.sql")
     assert (code, found(document)) == (1, [("MSC002", 1, 1, "is a directory, not a file")])
+    assert document["diagnostics"][0]["hint"].startswith("A migration must be a readable regular file")
+
+
+def test_undecodable_file_keeps_the_encoding_hint(project, capsys) -> None:
+    code, document, _ = lint(capsys, write_migration("001_a.sql", b"\xff"))
+    assert document["diagnostics"][0]["hint"] == "Save the file as UTF-8 text."
 
 
 def test_named_pipe_is_refused_without_waiting_for_a_writer(project) -> None:
