@@ -41,6 +41,19 @@ def is_existing(key: tuple[str, str], ctx: StatementContext) -> bool:
     return not created_here and not table.temporary
 
 
+def added_columns(statement: Statement, ctx: StatementContext) -> Iterator[tuple[tuple[str, str], dict]]:
+    """(table key, ColumnDef) of each ADD COLUMN that really adds a column to
+    a table that may hold rows (not IF NOT EXISTS of a column already there)."""
+    key = existing_table(statement, ctx)
+    if key is None:
+        return
+    table = ctx.catalog.table(key)
+    for command in commands(statement.node, "AT_AddColumn"):
+        column_def = command.get("def", {}).get("ColumnDef", {})
+        if table is None or column_def.get("colname") not in table.columns:
+            yield key, column_def
+
+
 def commands(node: dict, *subtypes: str) -> Iterator[dict]:
     """The AlterTableCmd bodies of the given subtypes, in order."""
     for item in node.get("cmds", ()):

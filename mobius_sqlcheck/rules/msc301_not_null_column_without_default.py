@@ -47,15 +47,8 @@ _FILLS_ITSELF = ("CONSTR_IDENTITY", "CONSTR_GENERATED")
 
 
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
-    key = alter_table.existing_table(statement, ctx)
-    if key is None:
-        return
-    table = ctx.catalog.table(key)
-    for command in alter_table.commands(statement.node, "AT_AddColumn"):
-        column_def = command.get("def", {}).get("ColumnDef", {})
+    for key, column_def in alter_table.added_columns(statement, ctx):
         name = column_def.get("colname", "")
-        if table is not None and name in table.columns:
-            continue  # ADD COLUMN IF NOT EXISTS of a column that is already there
         if _not_null_without_default(column_def):
             yield Finding(f"column {name} is added NOT NULL without a DEFAULT to {nodes.display(key)}, "
                           "which may hold rows: every existing row would violate it",

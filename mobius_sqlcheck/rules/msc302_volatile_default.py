@@ -49,14 +49,7 @@ _SERIAL_TYPES = ("serial", "serial2", "serial4", "serial8", "smallserial", "bigs
 
 
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
-    key = alter_table.existing_table(statement, ctx)
-    if key is None:
-        return
-    table = ctx.catalog.table(key)
-    for command in alter_table.commands(statement.node, "AT_AddColumn"):
-        column_def = command.get("def", {}).get("ColumnDef", {})
-        if table is not None and column_def.get("colname") in table.columns:
-            continue  # ADD COLUMN IF NOT EXISTS of a column that is already there
+    for key, column_def in alter_table.added_columns(statement, ctx):
         problem = _rewrite_reason(column_def, ctx)
         if problem is not None:
             reason, location = problem
