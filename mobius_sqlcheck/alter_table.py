@@ -10,7 +10,7 @@ from pglast import parser as pg_parser
 
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.context import StatementContext
-from mobius_sqlcheck.parse import Statement
+from mobius_sqlcheck.parse import Statement, scan
 from mobius_sqlcheck.source import SourceFile
 
 # Between ALTER / DROP / RENAME and a column name.
@@ -71,7 +71,7 @@ def column_span(source: SourceFile, statement: Statement, column: str, keyword: 
     statement's first token if not found."""
     text = source.data[statement.start:statement.end].decode("utf-8", "replace")
     try:
-        tokens = pg_parser.scan(text)
+        tokens = scan(text)  # linear in non-ASCII text, unlike pglast's own scan
     except pg_parser.Error:
         return statement.start, statement.start
     names = [token.name for token in tokens]
