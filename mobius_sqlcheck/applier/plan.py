@@ -9,6 +9,7 @@ from mobius_sqlcheck.applier.history import HistoryRow
 from mobius_sqlcheck.applier.script import file_checksum
 from mobius_sqlcheck.errors import OperationFailed, UsageError
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet
+from mobius_sqlcheck.source import read_file_bytes
 
 APPLIED = "applied"
 PENDING = "pending"
@@ -40,8 +41,10 @@ class Entry:
 
 
 def read_checksum(path: str) -> str:
-    with open(path, "rb") as handle:
-        return file_checksum(handle.read())
+    try:
+        return file_checksum(read_file_bytes(path))  # never blocks on a named pipe
+    except OSError as error:
+        raise OperationFailed(f"{path}: cannot read migration: {error.strerror or error}") from None
 
 
 def entries(migration_set: MigrationSet, history: dict[tuple[str, str], HistoryRow]) -> list[Entry]:

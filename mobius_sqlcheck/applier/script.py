@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from mobius_sqlcheck.errors import OperationFailed
 from mobius_sqlcheck.migrations import has_no_transaction_directive
 from mobius_sqlcheck.parse import Statement, parse_source
-from mobius_sqlcheck.source import Position, ReadProblem, SourceFile, read_source
+from mobius_sqlcheck.source import Position, ReadProblem, SourceFile, read_file_bytes, read_source
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +50,7 @@ def load_script(path: str) -> Script:
     source = read_source(path)
     if isinstance(source, ReadProblem):
         raise OperationFailed(f"{path}:{source.line}:{source.column}: {source.message}")
-    with open(path, "rb") as handle:
-        checksum = file_checksum(handle.read())
+    checksum = file_checksum(read_file_bytes(path))
     return Script(path, source, split_statements(source), has_no_transaction_directive(source.text), checksum)
 
 

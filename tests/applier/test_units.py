@@ -156,3 +156,11 @@ def test_policy_and_redaction() -> None:
     assert len(check_policy(target, 6543, ["localhost"], allow_direct=True)) == 2
     with pytest.raises(UsageError, match="invalid database URL"):
         make_target("host=h port=1,2,3 password=hunter2")
+
+
+def test_a_named_pipe_among_the_migrations_is_refused_not_waited_on(migration_dir: Path) -> None:
+    import os
+
+    os.mkfifo(migration_dir / "003_pipe.sql")
+    with pytest.raises(OperationFailed, match="003_pipe.sql: cannot read migration: not a regular file"):
+        _entries(migration_dir, [])
