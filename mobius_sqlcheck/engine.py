@@ -11,6 +11,7 @@ connection-string scan).
 from __future__ import annotations
 
 import gc
+import json
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Iterator, NamedTuple
@@ -34,7 +35,7 @@ from mobius_sqlcheck.migrations import (
     is_migrations_directory,
     list_sql_files,
 )
-from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, Statement, nesting_depth, parse_source
+from mobius_sqlcheck.parse import TOO_DEEP, Decoder, ParsedFile, Statement, fast_decoder, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Rule, all_rules, expand_selectors
 from mobius_sqlcheck.source import ReadProblem, SourceFile, read_source
 from mobius_sqlcheck.suppressions import Suppression, find_suppressions
@@ -238,15 +239,16 @@ class SourceLoader(Mapping[str, "SourceFile | ReadProblem"]):
         return len(self._paths)
 
 
-def _read_and_parse(path: str) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+def _read_and_parse(path: str, decode: Decoder) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
     source = read_source(path)
-    return source, parse_source(source) if isinstance(source, SourceFile) else None
+    return source, parse_source(source, decode) if isinstance(source, SourceFile) else None
 
 
 class Prefetcher:
     """Reads and parses the files ahead of the one being checked, on a worker
     thread: libpg_query releases the GIL while it parses, so parsing the next
-    file overlaps checking this one. A few files are not worth a thread."""
+    file overlaps checking this one. A few files are not worth a thread, nor
+    orjson's import."""
 
     WINDOW = 8  # files parsed ahead: bounds the parse trees held in memory
     MIN_FILES = 16
@@ -255,20 +257,22 @@ class Prefetcher:
         self._queue = list(reversed(paths))
         self._pending: dict[str, Future] = {}
         self._pool = None
+        self._decode: Decoder = json.loads
         if len(paths) >= self.MIN_FILES:
             # Imported here: concurrent.futures costs the one-file hook run ~8 ms.
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(1, "mobius-parse")
+            self._decode = fast_decoder()
 
     def get(self, path: str) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
         if self._pool is None:
-            return _read_and_parse(path)
+            return _read_and_parse(path, self._decode)
         while self._queue and len(self._pending) < self.WINDOW:
             upcoming = self._queue.pop()
-            self._pending[upcoming] = self._pool.submit(_read_and_parse, upcoming)
+            self._pending[upcoming] = self._pool.submit(_read_and_parse, upcoming, self._decode)
         future = self._pending.pop(path, None)
-        return future.result() if future is not None else _read_and_parse(path)
+        return future.result() if future is not None else _read_and_parse(path, self._decode)
 
     def close(self) -> None:
         if self._pool is not None:

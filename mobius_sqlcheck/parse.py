@@ -12,9 +12,10 @@ unwraps it into `node_type` and `node`. Offsets are bytes into
 from __future__ import annotations
 
 import codecs
-import orjson
+import json
 import re
-from typing import NamedTuple
+from functools import lru_cache
+from typing import Callable, NamedTuple
 
 from pglast import parser as pg_parser
 
@@ -23,8 +24,6 @@ from mobius_sqlcheck.source import SourceFile, skip_trivia
 
 # A psql meta-command starts with a backslash at the beginning of a line.
 _META_LINE = re.compile(r"^[ \t]*\\", re.MULTILINE)
-# A dollar-quote tag, e.g. `$body$` or `$été$`.
-_DOLLAR_TAG = re.compile(r"\$[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*\$")
 # Each non-ASCII character becomes one `q` (see `scan`).
 codecs.register_error("mobius-sqlcheck-q", lambda error: ("q" * (error.end - error.start), error.end))
 
@@ -80,13 +79,39 @@ def scan(text: str) -> list[pg_parser.Token]:
     scan: a non-ASCII dollar-quote tag (`$é$` and `$ü$` would both become
     `$q$`) and a word that the replacement turns into a keyword.
     """
-    if text.isascii() or any(not tag.isascii() for tag in _DOLLAR_TAG.findall(text)):
+    if text.isascii() or any(not tag.isascii() for tag in _dollar_tag().findall(text)):
         return pg_parser.scan(text)
     tokens = pg_parser.scan(text.encode("ascii", "mobius-sqlcheck-q").decode("ascii"))
     for token in tokens:
         if token.kind != "NO_KEYWORD" and not text[token.start:token.end + 1].isascii():
             return pg_parser.scan(text)
     return tokens
+
+
+@lru_cache(maxsize=1)
+def _dollar_tag() -> re.Pattern[str]:
+    """A dollar-quote tag, e.g. `$body$` or `$été$`. Compiled on first use:
+    the Unicode ranges take ~7 ms, and only non-ASCII files need it."""
+    return re.compile(r"\$[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*\$")
+
+
+Decoder = Callable[[str], dict]
+
+
+def fast_decoder() -> Decoder:
+    """orjson decodes libpg_query's JSON about twice as fast as json.loads,
+    but importing it costs ~20 ms (it imports dataclasses and more): worth it
+    for a long history, not for the one-file hook run."""
+    import orjson
+
+    def decode(data: str) -> dict:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            # libpg_query's JSON is always well-formed: the one failure is depth.
+            raise RecursionError(str(error)) from None
+
+    return decode
 
 
 def nesting_depth(node: object) -> int:
@@ -101,13 +126,13 @@ def nesting_depth(node: object) -> int:
     return deepest
 
 
-def parse_source(source: SourceFile) -> ParsedFile:
+def parse_source(source: SourceFile, decode: Decoder = json.loads) -> ParsedFile:
     parsed = ParsedFile(source)
     text = _blank_psql_only(source.text, parsed.problems)
     try:
-        tree = _parse_tree(text)
+        tree = _parse_tree(text, decode)
     except (pg_parser.ParseError, RecursionError) as error:
-        _parse_statement_by_statement(source, text, parsed)
+        _parse_statement_by_statement(source, text, parsed, decode)
         if not any(p.code == "MSC001" for p in parsed.problems):
             parsed.problems.append(_problem(text, 0, error))
         return parsed
@@ -115,16 +140,11 @@ def parse_source(source: SourceFile) -> ParsedFile:
     return parsed
 
 
-def _parse_tree(text: str) -> dict:
+def _parse_tree(text: str, decode: Decoder) -> dict:
     """libpg_query's tree as plain dicts. Raises ParseError, or RecursionError
     for a statement nested deeper than Python can decode (libpg_query itself
     accepts a few thousand levels of sub-selects or function calls)."""
-    try:
-        # orjson decodes these trees about twice as fast as json.loads.
-        return orjson.loads(pg_parser.parse_sql_json(text))
-    except orjson.JSONDecodeError as error:
-        # libpg_query's JSON is always well-formed: the one failure is depth.
-        raise RecursionError(str(error)) from None
+    return decode(pg_parser.parse_sql_json(text))
 
 
 def _statements_from_tree(tree: dict, data: bytes, base: int, limit: int, first_index: int) -> list[Statement]:
@@ -294,19 +314,16 @@ def _meta_command_starts(text: str) -> list[int]:
     return [offset for offset in candidates if offset in backslash_tokens]
 
 
-def _parse_statement_by_statement(source: SourceFile, text: str, parsed: ParsedFile) -> None:
+def _parse_statement_by_statement(source: SourceFile, text: str, parsed: ParsedFile,
+                                  decode: Decoder = json.loads) -> None:
     """After a syntax error, parse each statement on its own so that the
     others are still linted and every error gets its own position."""
-    pieces = _split_on_semicolons(text)
-    # The scanner reports character offsets; keep a running byte offset.
-    char_cursor = 0
-    byte_cursor = 0
-    for char_start, char_end in pieces:
-        byte_cursor += len(text[char_cursor:char_start].encode("utf-8"))
-        char_cursor = char_start
+    byte_offset = _ByteOffsets(text)  # the scanner reports character offsets
+    for char_start, char_end in _split_on_semicolons(text):
+        byte_cursor = byte_offset(char_start)
         piece = text[char_start:char_end]
         try:
-            tree = _parse_tree(piece)
+            tree = _parse_tree(piece, decode)
         except (pg_parser.ParseError, RecursionError) as error:
             parsed.problems.append(_problem(piece, byte_cursor, error))
             continue
