@@ -48,23 +48,10 @@ def display(key: tuple[str, ...]) -> str:
     return ".".join(key)
 
 
-def type_name(node: dict | None) -> str:
-    """A readable type: `varchar(255)`, `text[]`, `timestamptz`."""
-    if not node:
-        return ""
-    parts = [part for part in names(node.get("names")) if part != "pg_catalog"]
-    text = ".".join(parts)
-    mods = [str(const_value(mod)) for mod in node.get("typmods", ())]
-    if mods:
-        text += "(" + ",".join(mods) + ")"
-    if node.get("arrayBounds"):
-        text += "[]" * len(node["arrayBounds"])
-    return text
-
-
 def type_parts(node: dict | None) -> tuple[str, tuple[object, ...], str]:
-    """`type_name`, `type_mods` and `base_type` in one pass over the node:
-    the catalog records them for every column."""
+    """A TypeName node's readable name (`varchar(255)`, `text[]`), its
+    modifiers (`(255,)`) and base type (`varchar`, `int4`), in one pass: the
+    catalog records all three for every column."""
     if not node:
         return "", (), ""
     parts = [item["String"]["sval"] for item in node.get("names", ()) if "String" in item]
@@ -80,16 +67,18 @@ def type_parts(node: dict | None) -> tuple[str, tuple[object, ...], str]:
     return shown, mods, base
 
 
+def type_name(node: dict | None) -> str:
+    """A readable type: `varchar(255)`, `text[]`, `timestamptz`."""
+    return type_parts(node)[0]
+
+
 def type_mods(node: dict | None) -> tuple[object, ...]:
-    if not node:
-        return ()
-    return tuple(const_value(mod) for mod in node.get("typmods", ()))
+    return type_parts(node)[1]
 
 
 def base_type(node: dict | None) -> str:
     """The type's last name without modifiers: `varchar`, `int4`, `text`."""
-    parts = names((node or {}).get("names"))
-    return parts[-1] if parts else ""
+    return type_parts(node)[2]
 
 
 def const_value(node: dict | None) -> Any:
