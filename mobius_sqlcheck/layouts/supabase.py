@@ -1,0 +1,78 @@
+"""The Supabase CLI: `supabase/migrations/<digits>_<anything>.sql`.
+
+The CLI applies a file whose name matches `^([0-9]+)_(.*)\\.sql$` (supabase/cli
+`pkg/migration`) in lexical file-name order, the whole file as one implicit
+transaction, and records the digits as a text version; it skips any other file
+with a warning (MSC110 here). It has no rollbacks: a team that keeps them
+sets `rollbacks = "supabase/rollbacks"`, a directory of files named like their
+forward migration (`<version>_<name>.sql` or `<version>_<name>_rollback.sql`).
+A rollback file inside `supabase/migrations` would be applied as a migration
+(MSC108).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from mobius_sqlcheck.layouts import (
+    Ignored,
+    Listing,
+    Options,
+    Section,
+    Unit,
+    entries,
+    has_our_no_transaction,
+    is_sql,
+    read_text,
+)
+
+ID = "supabase"
+SUMMARY = "the Supabase CLI: supabase/migrations/<timestamp>_<name>.sql, no rollbacks"
+HAS_ROLLBACKS = False
+EXPECTED = "<digits>_<name>.sql (supabase migration new writes YYYYMMDDHHMMSS_<name>.sql)"
+PROJECT_DIRS = ("supabase/migrations",)
+
+CLI_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
+ROLLBACK_SUFFIX = "_rollback"
+
+
+def is_supabase_directory(directory: str) -> bool:
+    parts = os.path.normpath(os.path.abspath(directory or ".")).split(os.sep)
+    return parts[-2:] == ["supabase", "migrations"]
+
+
+def evidence(directory: str, names: list[str]) -> int:
+    return 10**9 if is_supabase_directory(directory) else 0
+
+
+def list_units(directory: str, names: list[str], options: Options) -> Listing:
+    forwards: list[tuple[str, str, str]] = []  # (file name, version, name)
+    rollbacks: dict[str, str] = {}  # stem -> path
+    ignored = []
+    for filename in names:
+        path = os.path.join(directory, filename)
+        if not is_sql(filename) or os.path.isdir(path):
+            continue
+        match = CLI_NAME.match(filename)
+        if match is None:
+            ignored.append(Ignored(path, f"the Supabase CLI skips it: not named {EXPECTED}"))
+        elif match[2].endswith(ROLLBACK_SUFFIX):
+            rollbacks[f"{match[1]}_{match[2][:-len(ROLLBACK_SUFFIX)]}"] = path  # applied as a migration: MSC108
+        else:
+            forwards.append((filename, match[1], match[2]))
+    if options.rollbacks:
+        for filename in entries(options.rollbacks):
+            match = CLI_NAME.match(filename)
+            if match is not None:
+                name = match[2][:-len(ROLLBACK_SUFFIX)] if match[2].endswith(ROLLBACK_SUFFIX) else match[2]
+                rollbacks.setdefault(f"{match[1]}_{name}", os.path.join(options.rollbacks, filename))
+    forwards.sort()  # the CLI sorts by file name
+    units = []
+    for filename, version, name in forwards:
+        path = os.path.join(directory, filename)
+        rollback = rollbacks.pop(f"{version}_{name}", None)
+        units.append(Unit(version, name, filename, Section(path), Section(rollback) if rollback else None,
+                          not has_our_no_transaction(read_text(path)), (filename,)))
+    orphans = [Section(path) for path in sorted(rollbacks.values())]
+    return Listing(ID, directory, units, ignored, [], orphans, [], bool(options.rollbacks))
