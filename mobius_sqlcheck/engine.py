@@ -30,14 +30,14 @@ from mobius_sqlcheck.diagnostics import Diagnostic, Finding, redacted
 from mobius_sqlcheck.migrations import (
     MigrationFile,
     MigrationSet,
-    build_migration_set,
     has_no_transaction_directive,
     is_migrations_directory,
     list_sql_files,
+    load_layout_set,
 )
 from mobius_sqlcheck.parse import TOO_DEEP, Decoder, ParsedFile, Statement, fast_decoder, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Rule, all_rules, expand_selectors
-from mobius_sqlcheck.source import ReadProblem, SourceFile, read_source
+from mobius_sqlcheck.source import ReadProblem, SourceFile, SectionSource, read_source, section_of
 from mobius_sqlcheck.suppressions import Suppression, find_suppressions
 
 if TYPE_CHECKING:
@@ -62,6 +62,14 @@ class LintResult:
         self.diagnostics: list[Diagnostic] = []
         self.files = files
         self.internal_errors = internal_errors
+        self.layouts: dict[str, str] = {}  # migrations directory -> the layout in force
+        self.dialect_skipped = 0  # another database's variants of migrations, skipped by name
+
+    @property
+    def layout(self) -> str | None:
+        """The layout in force, when every migrations directory linted has the same one."""
+        found = set(self.layouts.values())
+        return found.pop() if len(found) == 1 else None
 
     @property
     def error_count(self) -> int:
@@ -142,6 +150,8 @@ class Run:
         self.reported: set[str] = set()
         self.internal_errors = 0
         self.deep_statements: set[tuple[str, int]] = set()
+        self.layouts: dict[str, str] = {}
+        self.dialect_skipped = 0
 
     # -- recording --------------------------------------------------------
 
@@ -215,8 +225,10 @@ class Run:
                          hint=problem.hint)
             suppressions = find_suppressions(source, parsed.statements)
             if suppressions:
-                self.suppressions[source.path] = suppressions
-                self.sources[source.path] = source
+                # Two sections of one file (dbmate) each bring their own.
+                self.suppressions.setdefault(source.path, []).extend(suppressions)
+                if source.path not in self.sources:
+                    self.sources[source.path] = read_source(source.path) if _is_blanked(source) else source
         return parsed
 
 
@@ -239,9 +251,21 @@ class SourceLoader(Mapping[str, "SourceFile | ReadProblem"]):
         return len(self._paths)
 
 
-def _read_and_parse(path: str, decode: Decoder) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+_Key = tuple[str, int, "int | None"]  # MigrationFile.key: a file, or a section of one
+
+
+def _read_and_parse(key: _Key, decode: Decoder) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+    path, start, end = key
     source = read_source(path)
-    return source, parse_source(source, decode) if isinstance(source, SourceFile) else None
+    if not isinstance(source, SourceFile):
+        return source, None
+    if start != 0 or end is not None:
+        source = section_of(source, start, end)
+    return source, parse_source(source, decode)
+
+
+def _is_blanked(source: SourceFile) -> bool:
+    return isinstance(source, SectionSource)
 
 
 class Prefetcher:
@@ -253,9 +277,9 @@ class Prefetcher:
     WINDOW = 8  # files parsed ahead: bounds the parse trees held in memory
     MIN_FILES = 16
 
-    def __init__(self, paths: list[str]) -> None:
+    def __init__(self, paths: list[_Key]) -> None:
         self._queue = list(reversed(paths))
-        self._pending: dict[str, Future] = {}
+        self._pending: dict[_Key, Future] = {}
         self._pool = None
         self._decode: Decoder = json.loads
         if len(paths) >= self.MIN_FILES:
@@ -265,7 +289,7 @@ class Prefetcher:
             self._pool = ThreadPoolExecutor(1, "mobius-parse")
             self._decode = fast_decoder()
 
-    def get(self, path: str) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+    def get(self, path: _Key) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
         if self._pool is None:
             return _read_and_parse(path, self._decode)
         while self._queue and len(self._pending) < self.WINDOW:
@@ -309,6 +333,7 @@ def _lint_paths(paths: list[str], config: Config) -> LintResult:
         if isinstance(source, SourceFile):
             _run_text_rules(run, source)
     result = LintResult(files=len(run.reported), internal_errors=run.internal_errors)
+    result.layouts, result.dialect_skipped = run.layouts, run.dialect_skipped
     result.diagnostics = _finish(run)
     return result
 
@@ -325,10 +350,10 @@ def _classify_paths(paths: list[str], config: Config) -> tuple[dict[str, list[st
     text_files: list[str] = []
 
     def add_sql(path: str) -> None:
-        directory = os.path.dirname(path)
+        directory = _owning_directory(path)
         absolute = os.path.abspath(directory or ".")
         if absolute not in directory_of:
-            if not is_migrations_directory(directory or ".", config.migrations):
+            if not is_migrations_directory(directory or ".", config.migration_directories):
                 sql_files.append(path)
                 return
             directory_of[absolute] = directory
@@ -343,6 +368,19 @@ def _classify_paths(paths: list[str], config: Config) -> tuple[dict[str, list[st
         else:
             text_files.append(path)
     return migration_dirs, sql_files, text_files
+
+
+# A migration that is a directory of its own (diesel, Prisma): its files
+# belong to the migrations directory above it.
+_DIRECTORY_MIGRATION_FILES = {"up.sql": "up.sql", "down.sql": "up.sql", "migration.sql": "migration.sql"}
+
+
+def _owning_directory(path: str) -> str:
+    directory = os.path.dirname(path)
+    marker = _DIRECTORY_MIGRATION_FILES.get(os.path.basename(path).lower())
+    if marker and os.path.isfile(os.path.join(directory or ".", marker)):
+        return os.path.dirname(directory)
+    return directory
 
 
 def _walk(directory: str) -> list[str]:
@@ -362,18 +400,21 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     """Lint one migrations directory, streaming: each file is read, parsed,
     checked and replayed, then its parse tree is dropped, so memory stays flat
     however long the history."""
-    migration_set = build_migration_set(directory or ".", _context_paths(directory, given))
-    all_paths = [m.path for m in migration_set.all_files()] + migration_set.other_sql
+    migration_set = _migration_set(run.config, directory, given)
+    run.layouts[directory or "."] = migration_set.layout
+    run.dialect_skipped += len(migration_set.dialect_skipped)
+    all_paths = list(dict.fromkeys([m.path for m in migration_set.all_files()] + migration_set.other_sql
+                                   + [path for path, _ in migration_set.ignored]))
     context = MigrationsContext(run.config, migration_set, SourceLoader(all_paths), frozenset(given))
     _run_set_rules(run, context)
     pairs = _replay_plan(run, migration_set)
-    prefetcher = Prefetcher([m.path for pair in pairs for m in pair if m is not None]
-                            + [m.path for m in migration_set.orphan_rollbacks])
+    prefetcher = Prefetcher([m.key for pair in pairs for m in pair if m is not None]
+                            + [m.key for m in migration_set.orphan_rollbacks])
     try:
         catalog = _replay_directory(run, migration_set, pairs, prefetcher)
     finally:
         prefetcher.close()
-    for path in migration_set.other_sql:
+    for path in migration_set.other_sql + [path for path, _ in migration_set.ignored]:
         if path in run.reported:
             source = run.read(path)
             if isinstance(source, SourceFile):
@@ -431,6 +472,13 @@ def _check_rollback(run: Run, context: RollbackContext) -> None:
             run.raw[index] = raw._replace(path=rollback.path, start=0, end=None, message=raw.message + at)
 
 
+def _migration_set(config: Config, directory: str, given: list[str]) -> MigrationSet:
+    """The directory as its layout lists it: the engine's only view of layouts."""
+    listed = {os.path.abspath(path) for path in _context_paths(directory, [])}
+    extra = [path for path in given if os.path.abspath(path) not in listed and os.path.dirname(path) == directory]
+    return load_layout_set(directory, config.layout, config.rollbacks, extra)
+
+
 def _context_paths(directory: str, given: list[str]) -> list[str]:
     """Every .sql file of the directory, spelled like the files the user gave,
     and every path given (a directory named `x.sql` is not listed, but was
@@ -445,7 +493,7 @@ def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet,
     """Check and replay one migration file; returns what it created. Files not
     being reported are still replayed (they are history) but not checked."""
     reported = migration.path in run.reported
-    source, parsed = prefetcher.get(migration.path)
+    source, parsed = prefetcher.get(migration.key)
     run.record_read(source, reported)
     if not isinstance(source, SourceFile) or parsed is None:
         if reported:
@@ -462,8 +510,9 @@ def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, pa
                       catalog: Catalog, reported: bool) -> list[tuple[ObjectRef, Origin]]:
     """Run the statement rules on one file while replaying it into `catalog`."""
     catalog.current_path = migration.path
+    no_transaction = not migration.in_transaction or has_no_transaction_directive(source.text)
     context = StatementContext(run.config, source, migration, catalog, parsed.statements,
-                               no_transaction=has_no_transaction_directive(source.text))
+                               no_transaction=no_transaction)
     created: list[tuple[ObjectRef, Origin]] = []
     for statement in parsed.statements:
         if reported:
@@ -584,6 +633,8 @@ def replay_history(migration_set: MigrationSet, upto: str | None = None) -> Cata
         source = read_source(forward.path)
         if isinstance(source, ReadProblem):
             continue
+        if forward.is_section:
+            source = section_of(source, forward.start, forward.end)
         catalog.current_path = forward.path
         for statement in parse_source(source).statements:
             catalog.apply(statement)

@@ -32,6 +32,11 @@ SUMMARY = "dbmate: <version>_<name>.sql holding -- migrate:up and -- migrate:dow
 HAS_ROLLBACKS = True
 EXPECTED = "<version>_<name>.sql starting with a `-- migrate:up` line"
 PROJECT_DIRS = ("db/migrations",)
+SEQUENTIAL = False
+
+
+def expected_rollback(unit: Unit) -> str:
+    return "`-- migrate:down` section"
 
 FILE_NAME = re.compile(r"^([0-9]+)_?(.*)\.sql$")
 # dbmate's pkg/dbmate/migration.go: a marker line and its options.

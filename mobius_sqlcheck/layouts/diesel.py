@@ -20,6 +20,11 @@ SUMMARY = "diesel: <version>_<name>/up.sql with down.sql in the same directory"
 HAS_ROLLBACKS = True
 EXPECTED = "<version>_<name>/up.sql and <version>_<name>/down.sql"
 PROJECT_DIRS = ("migrations",)
+SEQUENTIAL = False
+
+
+def expected_rollback(unit: Unit) -> str:
+    return f"down.sql in {unit.display.rsplit('/', 1)[0]}"
 
 
 def evidence(directory: str, names: list[str]) -> int:
@@ -55,6 +60,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         version, _, name = entry.partition("_")
         in_transaction = _run_in_transaction(path) and not has_our_no_transaction(read_text(up))
         units.append(Unit(version, name, f"{entry}/up.sql", Section(up),
-                          Section(down) if os.path.isfile(down) else None, in_transaction, (version, name)))
+                          Section(down) if os.path.isfile(down) else None, in_transaction, (version, name),
+                          rollback_in_transaction=_run_in_transaction(path)))
     units.sort(key=lambda unit: unit.order)
     return Listing(ID, directory, units, ignored, [], [], [], HAS_ROLLBACKS)

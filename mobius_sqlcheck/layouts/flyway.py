@@ -22,6 +22,11 @@ SUMMARY = "Flyway: V<version>__<description>.sql, R__<description>.sql, undo U<v
 HAS_ROLLBACKS = False  # only once an undo file exists
 EXPECTED = "V<version>__<description>.sql, R__<description>.sql or U<version>__<description>.sql"
 PROJECT_DIRS = ("src/main/resources/db/migration", "db/migration", "sql")
+SEQUENTIAL = False
+
+
+def expected_rollback(unit: Unit) -> str:
+    return f"undo file U{unit.display[1:]}"
 
 VERSIONED = re.compile(r"^(?P<kind>[VU])(?P<version>[0-9]+(?:[._][0-9]+)*)__(?P<description>.+)\.sql$")
 REPEATABLE = re.compile(r"^R__(?P<description>.+)\.sql$")

@@ -21,6 +21,12 @@ SUMMARY = "golang-migrate: <version>_<title>.up.sql with <version>_<title>.down.
 HAS_ROLLBACKS = True
 EXPECTED = "<version>_<title>.up.sql / <version>_<title>.down.sql"
 PROJECT_DIRS = ("db/migrations", "migrations")
+SEQUENTIAL = True
+
+
+def expected_rollback(unit: Unit) -> str:
+    head, _, tail = unit.display.rpartition(".up.")
+    return f"down file {head}.down.{tail}"
 
 # golang-migrate's source/parse.go: ^([0-9]+)_(.*)\.(down|up)\.(.*)$
 FILE_NAME = re.compile(r"^([0-9]+)_(.*)\.(down|up)\.(.*)$")

@@ -18,6 +18,11 @@ SUMMARY = "NNN_snake_case.sql with NNN_snake_case_rollback.sql beside it"
 HAS_ROLLBACKS = True
 EXPECTED = "NNN_snake_case.sql and NNN_snake_case_rollback.sql"
 PROJECT_DIRS = ("migrations",)
+SEQUENTIAL = True  # versions count up by one (MSC103)
+
+
+def expected_rollback(unit: Unit) -> str:
+    return f"rollback file {unit.version}_{unit.name}_rollback.sql"
 
 STRICT_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[a-z0-9]+(?:_[a-z0-9]+)*)\.sql$")
 # Loosely migration-like: digits first. Ordered by its version all the same.

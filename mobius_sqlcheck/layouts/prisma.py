@@ -16,6 +16,7 @@ SUMMARY = "Prisma Migrate: <timestamp>_<name>/migration.sql, no rollbacks"
 HAS_ROLLBACKS = False
 EXPECTED = "<timestamp>_<name>/migration.sql"
 PROJECT_DIRS = ("prisma/migrations",)
+SEQUENTIAL = False
 
 
 def evidence(directory: str, names: list[str]) -> int:

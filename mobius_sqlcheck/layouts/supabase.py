@@ -32,6 +32,11 @@ SUMMARY = "the Supabase CLI: supabase/migrations/<timestamp>_<name>.sql, no roll
 HAS_ROLLBACKS = False
 EXPECTED = "<digits>_<name>.sql (supabase migration new writes YYYYMMDDHHMMSS_<name>.sql)"
 PROJECT_DIRS = ("supabase/migrations",)
+SEQUENTIAL = False
+
+
+def expected_rollback(unit: Unit) -> str:
+    return f"rollback file {unit.display} in the rollbacks directory"
 
 CLI_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
 ROLLBACK_SUFFIX = "_rollback"

@@ -13,5 +13,11 @@ def render(result: LintResult, colour: bool = False) -> str:
         "version": __version__,
         "diagnostics": [diagnostic.as_dict() for diagnostic in result.diagnostics],
         "summary": {"files": result.files, "errors": result.error_count, "warnings": result.warning_count},
+        # The layout in force (detected or configured); null when none or several.
+        "layout": result.layout,
     }
+    if result.layouts:
+        document["layouts"] = dict(sorted(result.layouts.items()))
+    if result.dialect_skipped:
+        document["summary"]["dialect_variants_skipped"] = result.dialect_skipped
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -150,7 +150,7 @@ def test_dbmate_sections_keep_file_offsets() -> None:
     forward = data[unit.forward.start:unit.forward.end]
     rollback = data[unit.rollback.start:]
     assert b"add column display_name" in forward and b"migrate:" not in forward
-    assert rollback.strip() == b"alter table profiles drop column if exists display_name;"
+    assert rollback.strip() == b"alter table if exists profiles drop column if exists display_name;"
     assert unit.forward.path == unit.rollback.path
 
 
