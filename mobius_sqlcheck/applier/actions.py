@@ -76,7 +76,7 @@ def apply_pending(session: Session, target: int | None = None, dry_run: bool = F
 
 def _plan_detail(entry: plan.Entry) -> str:
     flags = []
-    if entry.migration and load_script(entry.migration.path).no_transaction:
+    if entry.migration and load_script(entry.migration).no_transaction:
         flags.append("no transaction")
     if entry.out_of_order:
         flags.append("out of order: sorts before an applied migration")
@@ -89,7 +89,7 @@ def _apply_all(session: Session, todo: list[plan.Entry]) -> None:
     started = time.perf_counter()
     for index, entry in enumerate(todo):
         assert entry.migration is not None  # pending entries have a file
-        script = load_script(entry.migration.path)
+        script = load_script(entry.migration)
         try:
             outcome = runner.run(Job(entry.migration, script))
         except MigrationFailed as failed:
@@ -145,7 +145,7 @@ def _rollback_jobs(session: Session, chosen: list[plan.Entry]) -> list[Job]:
         if rollback is None:
             missing.append(entry.label)
         else:
-            jobs.append(Job(entry.migration, load_script(rollback.path), undo=True))
+            jobs.append(Job(entry.migration, load_script(rollback), undo=True))
     if missing:
         fail(session, f"no rollback file for {', '.join(missing)}: nothing was rolled back")
     return jobs

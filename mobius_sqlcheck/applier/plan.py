@@ -3,7 +3,7 @@ missing, and which migrations an apply or rollback would run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mobius_sqlcheck.applier.history import HistoryRow
 from mobius_sqlcheck.applier.script import file_checksum
@@ -26,14 +26,15 @@ class Entry:
     row: HistoryRow | None
     checksum: str | None  # of the file now
     out_of_order: bool = False  # pending, yet sorts before an applied one
+    rank: float = 0  # the place in the layout's apply order (a missing file's: between the files around it)
 
     @property
     def number(self) -> int:
-        return int(self.version)
+        return _digits(self.version)
 
     @property
-    def sort_key(self) -> tuple[int, str]:
-        return (self.number, self.name)
+    def sort_key(self) -> tuple[float, int, str]:
+        return (self.rank, self.number, self.name)
 
     @property
     def label(self) -> str:
@@ -50,27 +51,38 @@ def read_checksum(path: str) -> str:
 def entries(migration_set: MigrationSet, history: dict[tuple[str, str], HistoryRow]) -> list[Entry]:
     """Every forward file and every history row, in apply order."""
     result = []
-    for migration in migration_set.forwards:
+    # Repeatable migrations (Flyway R__) come after every versioned one and
+    # are pending again whenever their checksum changes.
+    for rank, migration in enumerate(migration_set.forwards):
         checksum = read_checksum(migration.path)
         row = history.get((migration.version, migration.name))
         if row is None:
             state = PENDING
+        elif row.checksum == checksum:
+            state = APPLIED
         else:
-            state = APPLIED if row.checksum == checksum else MODIFIED
-        result.append(Entry(migration.version, migration.name, state, migration, row, checksum))
+            state = PENDING if migration.repeatable else MODIFIED
+        result.append(Entry(migration.version, migration.name, state, migration, row, checksum, rank=rank))
     known = {(m.version, m.name) for m in migration_set.forwards}
     for key, row in history.items():
         if key not in known:
-            result.append(Entry(row.version, row.name, MISSING, None, row, None))
+            before = sum(1 for m in migration_set.forwards if (m.number, m.name) < (_digits(row.version), row.name))
+            result.append(Entry(row.version, row.name, MISSING, None, row, None, rank=before - 0.5))
     result.sort(key=lambda e: e.sort_key)
     return _mark_out_of_order(result)
+
+
+def _digits(version: str) -> int:
+    digits = "".join(ch for ch in version if ch.isdigit())
+    return int(digits) if digits else 0
 
 
 def _mark_out_of_order(items: list[Entry]) -> list[Entry]:
     newest_applied = max((e.sort_key for e in items if e.state != PENDING), default=None)
     return [
-        Entry(e.version, e.name, e.state, e.migration, e.row, e.checksum, True)
-        if e.state == PENDING and newest_applied is not None and e.sort_key < newest_applied else e
+        replace(e, out_of_order=True)
+        if e.state == PENDING and newest_applied is not None and e.sort_key < newest_applied
+        and not (e.migration and e.migration.repeatable) else e
         for e in items
     ]
 

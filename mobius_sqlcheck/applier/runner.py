@@ -21,6 +21,8 @@ whether the lost transaction had committed.
 
 from __future__ import annotations
 
+import os
+
 import time
 from dataclasses import dataclass
 from typing import Callable, TypeVar
@@ -65,7 +67,14 @@ class Job:
 
     @property
     def label(self) -> str:
-        return self.migration.filename if not self.undo else f"{self.migration.stem}_rollback.sql"
+        if not self.undo:
+            return self.migration.filename
+        if self.script.path == self.migration.path:  # a section of the same file (dbmate)
+            return f"{self.migration.filename} (down)"
+        rollback = os.path.basename(self.script.path)
+        if "/" in self.migration.filename:  # diesel: down.sql in the migration's own directory
+            return f"{self.migration.filename.rsplit('/', 1)[0]}/{rollback}"
+        return rollback
 
 
 class MigrationFailed(Exception):
@@ -174,6 +183,8 @@ class Runner:
         if row is None:
             return None
         if row.checksum != job.script.checksum:
+            if job.migration.repeatable:  # Flyway R__: changed, so applied again
+                return None
             raise OperationFailed(
                 f"{job.label} was modified after it was applied (checksum differs): "
                 "restore the applied version; a change belongs in a new migration"
@@ -181,9 +192,9 @@ class Runner:
         return Outcome("skipped", 0.0, "already applied by another run")
 
     def _bookkeep(self, conn: psycopg.Connection, job: Job, ms: float) -> None:
-        if job.undo:
+        if job.undo or job.migration.repeatable:
             history.forget(conn, job.migration.version, job.migration.name)
-        else:
+        if not job.undo:
             history.record(conn, job.migration.version, job.migration.name, job.script.checksum, round(ms))
 
     def _run_statements(self, conn: psycopg.Connection, script: Script) -> None:

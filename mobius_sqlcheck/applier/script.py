@@ -13,9 +13,9 @@ import hashlib
 from dataclasses import dataclass
 
 from mobius_sqlcheck.errors import OperationFailed
-from mobius_sqlcheck.migrations import has_no_transaction_directive
+from mobius_sqlcheck.migrations import MigrationFile, has_no_transaction_directive
 from mobius_sqlcheck.parse import Statement, parse_source
-from mobius_sqlcheck.source import Position, ReadProblem, SourceFile, read_file_bytes, read_source
+from mobius_sqlcheck.source import Position, ReadProblem, SourceFile, read_file_bytes, read_source, section_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +46,23 @@ def file_checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_script(path: str) -> Script:
+def load_script(migration: MigrationFile | str) -> Script:
+    """A migration's statements: a whole file, or its section (a dbmate
+    `-- migrate:up` / `-- migrate:down`), positions in the real file. The
+    checksum is the whole file's, as the history records it."""
+    path = migration if isinstance(migration, str) else migration.path
     source = read_source(path)
     if isinstance(source, ReadProblem):
         raise OperationFailed(f"{path}:{source.line}:{source.column}: {source.message}")
     checksum = file_checksum(read_file_bytes(path))
-    return Script(path, source, split_statements(source), has_no_transaction_directive(source.text), checksum)
+    if isinstance(migration, str) or not migration.is_section:
+        no_transaction = has_no_transaction_directive(source.text)
+        if not isinstance(migration, str):
+            no_transaction = no_transaction or not migration.in_transaction
+        return Script(path, source, split_statements(source), no_transaction, checksum)
+    section = section_of(source, migration.start, migration.end)
+    no_transaction = not migration.in_transaction or has_no_transaction_directive(section.text)
+    return Script(path, source, split_statements(section), no_transaction, checksum)
 
 
 def split_statements(source: SourceFile) -> tuple[Piece, ...]:

@@ -12,7 +12,7 @@ from mobius_sqlcheck.applier.output import FORMATS, Reporter
 from mobius_sqlcheck.applier.runner import Settings
 from mobius_sqlcheck.config import Config, load_config
 from mobius_sqlcheck.errors import UsageError
-from mobius_sqlcheck.migrations import MigrationSet, load_migration_set
+from mobius_sqlcheck.migrations import MigrationSet, load_layout_set
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, database_required: bool = True) -> None:
@@ -46,10 +46,15 @@ class Session:
 def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:
     config = load_config(args.config)
     directory = args.migrations or config.migrations
+    if not args.migrations and not config.migrations_configured:
+        from mobius_sqlcheck.layouts import find_migrations_directory
+
+        directory = find_migrations_directory(".")
     if not os.path.isdir(directory):
         raise UsageError(f"migrations directory {directory} does not exist (set --migrations or [tool.mobius_sqlcheck].migrations)")
     config.migrations = directory
-    return config, load_migration_set(directory)
+    # The layout's units (a dbmate section, a diesel directory, a Flyway R__ file) are what runs.
+    return config, load_layout_set(directory, config.layout, config.rollbacks)
 
 
 def open_session(args: argparse.Namespace, command: str) -> Session:

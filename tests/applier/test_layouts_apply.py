@@ -1,0 +1,52 @@
+"""The applier follows the layout: `apply --ephemeral` on a Supabase CLI
+project without rollback files, on dbmate (rolled back through its down
+sections), on diesel and on Flyway (a repeatable R__ after the versioned
+ones), against a real PostgreSQL behind a real PgBouncer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.applier.test_ephemeral import _assert_torn_down
+from tests.layouts.test_layouts import FIXTURES, MIGRATIONS_DIR
+
+
+def _fixture(layout: str, tmp_path) -> str:
+    project = tmp_path / layout
+    shutil.copytree(os.path.join(FIXTURES, layout), project)
+    return str(project / MIGRATIONS_DIR[layout])
+
+
+def test_supabase_without_rollbacks_applies_verifies_and_skips_the_round_trip(run_cli, tmp_path) -> None:
+    result = run_cli("apply", "--ephemeral", "--skip-lint", "--migrations", _fixture("supabase", tmp_path))
+    assert result.code == 0, result.text
+    assert "== apply" in result.out and "== verify" in result.out
+    assert "rollback round trip skipped: the supabase layout has no rollback files" in result.out
+    assert "== roll back everything" not in result.out
+    assert result.out.count("applied") >= 3
+    _assert_torn_down(result.out)
+
+
+@pytest.mark.parametrize("layout", ["dbmate", "diesel"])
+def test_rolls_back_through_the_layouts_down_sql(layout: str, run_cli, tmp_path) -> None:
+    result = run_cli("apply", "--ephemeral", "--skip-lint", "--migrations", _fixture(layout, tmp_path))
+    assert result.code == 0, result.text
+    for phase in ("== apply", "== verify", "== roll back everything", "== apply again"):
+        assert phase in result.out
+    assert "both schemas are identical" in result.out
+    _assert_torn_down(result.out)
+
+
+def test_flyway_repeatable_runs_after_the_versioned_ones(run_cli, tmp_path) -> None:
+    result = run_cli("apply", "--ephemeral", "--skip-lint", "--format", "json",
+                     "--migrations", _fixture("flyway", tmp_path))
+    assert result.code == 0, result.text
+    assert "rollback round trip skipped" in result.out
+    import json
+
+    document = json.loads(result.out)
+    applied = [m["file"] for m in document["migrations"] if m["action"] == "applied"]
+    assert applied[-1] == "R__recent_notes_view.sql", document["migrations"]
