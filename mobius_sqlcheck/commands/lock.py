@@ -16,7 +16,7 @@ import sys
 from mobius_sqlcheck import lockfile
 from mobius_sqlcheck.config import load_config
 from mobius_sqlcheck.errors import EXIT_OK, OperationFailed, UsageError
-from mobius_sqlcheck.migrations import MigrationSet, classify_filename, load_migration_set
+from mobius_sqlcheck.migrations import MigrationSet, classify_filename, load_layout_set
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,10 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     directory = args.directory or config.migrations
+    if not args.directory and not config.migrations_configured:
+        from mobius_sqlcheck.layouts import find_migrations_directory
+
+        directory = find_migrations_directory(".")
     if not os.path.isdir(directory):
         raise UsageError(f"not a directory: {directory}")
     path = lockfile.lock_path(directory, config.lock_file)
-    migration_set = load_migration_set(directory)
+    migration_set = load_layout_set(directory, config.layout, config.rollbacks)  # the layout's files
     try:
         new = lockfile.build(migration_set)
     except lockfile.LockFileError as error:

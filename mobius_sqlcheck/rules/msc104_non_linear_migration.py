@@ -41,8 +41,14 @@ HINT = "Renumber the migration after the newest locked one, then run `mobius-sql
 
 def check_migrations(ctx: MigrationsContext) -> Iterator[Finding]:
     lock = lockfile.read_quietly(ctx.migration_set, ctx.config.lock_file)
-    newest = lock.newest_forward() if lock is not None else None
-    if lock is None or newest is None:
+    if lock is None:
+        return
+    if ctx.migration_set.layout in ("mobius", "supabase"):  # names that order themselves
+        newest = lock.newest_forward()
+    else:  # the layout's own order, over the locked files still present
+        newest = max((m for m in ctx.migration_set.forwards if m.filename in lock.entries),
+                     key=lambda m: m.sort_key, default=None)
+    if newest is None:
         return
     for migration in ctx.migration_set.forwards:
         if migration.filename not in lock.entries and migration.sort_key < newest.sort_key:

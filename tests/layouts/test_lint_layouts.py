@@ -224,3 +224,31 @@ def test_several_histories(tmp_path, capsys, monkeypatch) -> None:
     # Each history has its own catalog: both report their own MSC301.
     assert sorted(os.path.dirname(d["path"]) for d in document["diagnostics"] if d["rule"] == "MSC301") == [
         "analytics", "app"]
+
+
+@pytest.mark.parametrize("layout", sorted(MIGRATIONS_DIR))
+def test_lock_file_lists_the_layouts_units(layout: str, tmp_path, capsys, monkeypatch) -> None:
+    project = copy_fixture(layout, tmp_path)
+    monkeypatch.chdir(project)
+    directory = MIGRATIONS_DIR[layout]
+    assert main(["lock", directory]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    with open(os.path.join(directory, "sqlcheck.sum"), encoding="utf-8") as handle:
+        entries = [line.split()[0] for line in handle.read().splitlines()[1:]]
+    assert len(entries) == len(set(entries))
+    _, document = lint_json(capsys)
+    assert not {"MSC104", "MSC105", "MSC107", "MSC109"} & {d["rule"] for d in document["diagnostics"]}
+    # A new migration that sorts before the newest locked one is non-linear in every layout.
+    assert entries, "nothing locked"
+
+
+def test_lock_file_catches_an_edited_diesel_migration(tmp_path, capsys, monkeypatch) -> None:
+    project = copy_fixture("diesel", tmp_path)
+    monkeypatch.chdir(project)
+    assert main(["lock", "migrations"]) == 0
+    with open("migrations/2024-06-11-120000_create_profiles/up.sql", "a", encoding="utf-8") as handle:
+        handle.write("create index idx_profiles_username on profiles (username);\n")
+    capsys.readouterr()
+    _, document = lint_json(capsys)
+    assert [(d["path"], d["rule"]) for d in document["diagnostics"] if d["rule"] == "MSC105"] == [
+        ("migrations/2024-06-11-120000_create_profiles/up.sql", "MSC105")]
