@@ -23,7 +23,8 @@ CONFIG_FILES = ("mobius-sqlcheck.toml", ".mobius-sqlcheck.toml", "pyproject.toml
 SEVERITIES = ("error", "warning", "off")
 FAIL_LEVELS = ("error", "warning")
 
-DEFAULT_INDEX_PATTERN = r"^idx_{table}_[a-z0-9_]+$"
+# `idx_<table>_...`, or PostgreSQL's own `<table>_<columns>_idx` / `_key`.
+DEFAULT_INDEX_PATTERN = r"^(idx_{table}_[a-z0-9_]+|{table}_[a-z0-9_]+_(idx|key))$"
 DEFAULT_TRIGGER_PATTERN = r"^{table}_[a-z0-9_]+_trigger$"
 DEFAULT_CONSTRAINT_PATTERN = r"^{table}(_[a-z0-9_]+)?_(pkey|fkey|key|check|excl)$"
 

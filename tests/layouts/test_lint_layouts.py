@@ -73,6 +73,8 @@ def test_golang_migrate_counts_skipped_dialect_variants(tmp_path, capsys, monkey
 def test_down_file_drop_is_not_a_forward_finding(tmp_path, capsys) -> None:
     """golang-migrate: the .down.sql's DROP TABLE was replayed as a forward
     migration (MSC305), and the table lost its MSC601."""
+    (tmp_path / "supabase").mkdir()
+    (tmp_path / "supabase" / "config.toml").write_text('project_id = "billing"\n')  # a Supabase project: MSC601 on
     directory = tmp_path / "migrations"
     directory.mkdir()
     (directory / "000001_create_accounts.up.sql").write_text("create table accounts (id bigint primary key);\n")
