@@ -200,7 +200,7 @@ def load_layout_set(directory: str, layout: str = "auto", rollbacks: str = "",
         named = classify_filename(section.path)
         migration_set.orphan_rollbacks.append(MigrationFile(
             section.path, named.version if named else "", named.name if named else "", True,
-            named.well_named if named else not strict, section.start, section.end,
+            (named is not None and named.well_named) if strict else True, section.start, section.end,
             display="" if strict else os.path.relpath(section.path, directory or ".")))
     known = {m.path for m in migration_set.all_files()} | set(migration_set.other_sql)
     known.update(path for path, _ in migration_set.ignored)

@@ -254,3 +254,25 @@ def test_lock_file_catches_an_edited_diesel_migration(tmp_path, capsys, monkeypa
     _, document = lint_json(capsys)
     assert [(d["path"], d["rule"]) for d in document["diagnostics"] if d["rule"] == "MSC105"] == [
         ("migrations/2024-06-11-120000_create_profiles/up.sql", "MSC105")]
+
+
+def test_orphan_down_file_speaks_golang_migrate(tmp_path, capsys) -> None:
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "000001_a.up.sql").write_text("select 1;\n")
+    (directory / "000001_a.down.sql").write_text("select 1;\n")
+    (directory / "000002_b.down.sql").write_text("select 1;\n")
+    _, document = lint_json(capsys, str(directory))
+    assert [(d["rule"], d["message"]) for d in document["diagnostics"]] == [
+        ("MSC106", "000002_b.down.sql is a rollback without its forward migration")]
+
+
+def test_empty_dbmate_down_section(tmp_path, capsys) -> None:
+    directory = tmp_path / "db" / "migrations"
+    directory.mkdir(parents=True)
+    (directory / "20240101000000_t.sql").write_text("-- migrate:up\ncreate table t (id int primary key);\n\n"
+                                                    "-- migrate:down\n")
+    _, document = lint_json(capsys, "--select", "MSC003,MSC402", str(directory))
+    assert [(d["rule"], d["line"], d["message"]) for d in document["diagnostics"]] == [
+        ("MSC402", 2, "table public.t is created here but 20240101000000_t.sql (down) leaves it behind"),
+        ("MSC003", 5, "the `-- migrate:down` section has no statement")]
