@@ -2,7 +2,8 @@
 
 The CLI applies a file whose name matches `^([0-9]+)_(.*)\\.sql$` (supabase/cli
 `pkg/migration`) in lexical file-name order, the whole file as one implicit
-transaction, and records the digits as a text version; it skips any other file
+transaction (since v2.109 a file of only `CREATE/DROP INDEX CONCURRENTLY`
+statements runs outside it), and records the digits as a text version; it skips any other file
 with a warning (MSC110 here). It has no rollbacks: a team that keeps them
 sets `rollbacks = "supabase/rollbacks"`, a directory of files named like their
 forward migration (`<version>_<name>.sql` or `<version>_<name>_rollback.sql`).
@@ -39,6 +40,16 @@ def expected_rollback(unit: Unit) -> str:
     return f"rollback file {unit.display} in the rollbacks directory"
 
 CLI_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
+# Since CLI v2.109 a file whose statements are all CREATE/DROP INDEX CONCURRENTLY
+# runs them outside the batch's transaction.
+_CONCURRENT_INDEX = re.compile(r"^(create\s+(unique\s+)?index\s+concurrently|drop\s+index\s+concurrently)\b",
+                               re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def _only_concurrent_indexes(text: str) -> bool:
+    statements = [part.strip() for part in _COMMENT.sub(" ", text).split(";") if part.strip()]
+    return bool(statements) and all(_CONCURRENT_INDEX.match(statement) for statement in statements)
 ROLLBACK_SUFFIX = "_rollback"
 
 
@@ -77,7 +88,9 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     for filename, version, name in forwards:
         path = os.path.join(directory, filename)
         rollback = rollbacks.pop(f"{version}_{name}", None)
+        text = read_text(path)
+        in_transaction = not (has_our_no_transaction(text) or _only_concurrent_indexes(text))
         units.append(Unit(version, name, filename, Section(path), Section(rollback) if rollback else None,
-                          not has_our_no_transaction(read_text(path)), (filename,)))
+                          in_transaction, (filename,)))
     orphans = [Section(path) for path in sorted(rollbacks.values())]
     return Listing(ID, directory, units, ignored, [], orphans, [], bool(options.rollbacks))

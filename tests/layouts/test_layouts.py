@@ -250,3 +250,15 @@ def test_a_stray_other_layout_file_does_not_flip_detection(tmp_path) -> None:
     shutil.copytree(source, target)
     (target / "005_extra.up.sql").write_text("select 1;\n")
     assert detect(str(target)).layout == "mobius"
+
+
+def test_supabase_file_of_concurrent_indexes_runs_outside_the_batch(tmp_path) -> None:
+    directory = tmp_path / "supabase" / "migrations"
+    directory.mkdir(parents=True)
+    (directory / "20240611120000_init.sql").write_text("create table t (id int primary key, v int);\n")
+    (directory / "20240612120000_index.sql").write_text(
+        "-- built without blocking writes\ncreate index concurrently if not exists t_v_idx on t (v);\n"
+        "drop index concurrently if exists t_old_idx;\n")
+    (directory / "20240613120000_mixed.sql").write_text(
+        "create index concurrently t_id_v_idx on t (id, v);\nalter table t add column w int;\n")
+    assert [u.in_transaction for u in list_units(str(directory)).units] == [True, False, True]

@@ -276,3 +276,21 @@ def test_empty_dbmate_down_section(tmp_path, capsys) -> None:
     assert [(d["rule"], d["line"], d["message"]) for d in document["diagnostics"]] == [
         ("MSC402", 2, "table public.t is created here but 20240101000000_t.sql (down) leaves it behind"),
         ("MSC003", 5, "the `-- migrate:down` section has no statement")]
+
+
+def test_explicit_config_file_and_rollbacks_directory(tmp_path, capsys, monkeypatch) -> None:
+    project = copy_fixture("supabase", tmp_path)
+    rollbacks = os.path.join(project, "supabase", "rollbacks")
+    os.makedirs(rollbacks)
+    with open(os.path.join(rollbacks, "20240611120000_create_profiles.sql"), "w", encoding="utf-8") as handle:
+        handle.write("drop table if exists profiles;\n")
+    config = os.path.join(project, "config", "lint.toml")
+    os.makedirs(os.path.dirname(config))
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write('migrations = "../supabase/migrations"\nrollbacks = "../supabase/rollbacks"\n')
+    monkeypatch.chdir(tmp_path)
+    _, document = lint_json(capsys, "--config", config)
+    # Rollbacks kept: each migration needs one, and the one that exists is checked as a rollback.
+    missing = sorted(os.path.basename(d["path"]) for d in document["diagnostics"] if d["rule"] == "MSC401")
+    assert missing == ["20240612093000_create_notes.sql", "20240613101500_add_display_name.sql"]
+    assert not [d for d in document["diagnostics"] if d["rule"] in ("MSC108", "MSC305", "MSC106")]
