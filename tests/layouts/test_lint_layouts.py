@@ -294,3 +294,22 @@ def test_explicit_config_file_and_rollbacks_directory(tmp_path, capsys, monkeypa
     missing = sorted(os.path.basename(d["path"]) for d in document["diagnostics"] if d["rule"] == "MSC401")
     assert missing == ["20240612093000_create_notes.sql", "20240613101500_add_display_name.sql"]
     assert not [d for d in document["diagnostics"] if d["rule"] in ("MSC108", "MSC305", "MSC106")]
+
+
+def test_down_section_drop_is_not_msc305_and_the_table_keeps_its_msc601(tmp_path, capsys) -> None:
+    """Fails before layouts: dbmate files were replayed whole, so the down
+    section's DROP COLUMN was MSC305 and the down section's DROP TABLE hid
+    the table from MSC601."""
+    (tmp_path / "supabase").mkdir()
+    (tmp_path / "supabase" / "config.toml").write_text('project_id = "crm"\n')
+    directory = tmp_path / "db" / "migrations"
+    directory.mkdir(parents=True)
+    (directory / "20240101000000_create_accounts.sql").write_text(
+        "-- migrate:up\ncreate table accounts (id bigint primary key);\n\n"
+        "-- migrate:down\ndrop table if exists accounts;\n")
+    (directory / "20240102000000_add_email.sql").write_text(
+        "-- migrate:up\nalter table accounts add column email text;\n\n"
+        "-- migrate:down\nalter table if exists accounts drop column if exists email;\n")
+    _, document = lint_json(capsys, str(directory))
+    assert [(os.path.basename(d["path"]), d["line"], d["rule"]) for d in document["diagnostics"]] == [
+        ("20240101000000_create_accounts.sql", 2, "MSC601")]
