@@ -31,7 +31,12 @@ def run(args: argparse.Namespace) -> int:
     from mobius_sqlcheck.formatting import Settings, fix_texts
 
     config = load_config(args.config)
-    paths = sql_files(args.paths or [config.migrations])
+    if args.paths:
+        paths = sql_files(args.paths)
+    else:
+        from mobius_sqlcheck.commands.lint import default_paths  # the configured or found migrations
+
+        paths = sql_files(default_paths(config))
     originals, unreadable = _read_all(paths)
     results = fix_texts({path: _to_lf(text) for path, text in originals.items()},
                         Settings(extra_config=config.sqlfluff_config or None))
