@@ -203,7 +203,11 @@ def candidate_directories(root: str = ".") -> list[str]:
     Supabase project (supabase/config.toml) before anything else."""
     candidates = []
     if os.path.isfile(os.path.join(root, "supabase", "config.toml")):
-        candidates.append(os.path.join("supabase", "migrations"))
+        candidates.append("supabase/migrations")
+    # The common names first, then each layout's own (Flyway's).
+    for relative in ("migrations", "db/migrations", "prisma/migrations", "supabase/migrations"):
+        if relative not in candidates:
+            candidates.append(relative)
     for module in all_layouts().values():
         for relative in module.PROJECT_DIRS:
             if relative not in candidates:
