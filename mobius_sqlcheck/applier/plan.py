@@ -88,7 +88,8 @@ def _mark_out_of_order(items: list[Entry]) -> list[Entry]:
 
 
 def parse_version(text: str, option: str) -> int:
-    digits = text.strip()
+    # diesel writes 2024-06-11-120000: its digits order like the version itself.
+    digits = text.strip().replace("-", "")
     if not digits.isdigit():
         raise UsageError(f"{option} expects a migration version number such as 004, got {text!r}")
     return int(digits)

@@ -69,6 +69,7 @@ def test_rollback_plan_newest_first(migration_dir: Path) -> None:
 
 def test_parse_version() -> None:
     assert plan.parse_version("004", "--to") == 4
+    assert plan.parse_version("2024-06-11-120000", "--to") == 20240611120000  # diesel
     with pytest.raises(UsageError):
         plan.parse_version("latest", "--to")
 
