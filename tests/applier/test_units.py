@@ -162,5 +162,5 @@ def test_a_named_pipe_among_the_migrations_is_refused_not_waited_on(migration_di
     import os
 
     os.mkfifo(migration_dir / "003_pipe.sql")
-    with pytest.raises(OperationFailed, match="003_pipe.sql: cannot read migration: not a regular file"):
+    with pytest.raises(UsageError, match="003_pipe.sql: cannot read migration: not a regular file"):
         _entries(migration_dir, [])
