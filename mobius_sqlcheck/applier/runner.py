@@ -136,6 +136,15 @@ class _LostMidStatement(Exception):
     """The connection went while a no-transaction statement ran: it may have run."""
 
 
+def _cancel(conn: psycopg.Connection) -> None:
+    """A cancel request for whatever runs on `conn` (from another thread);
+    through a pooler it reaches the server connection running it."""
+    try:
+        conn.cancel_safe()
+    except psycopg.Error:
+        pass  # the connection is gone: so is what ran on it, or the server ends it at its next check
+
+
 class Runner:
     def __init__(self, db: Database, settings: Settings, reporter: Reporter,
                  heartbeat_connect: Callable[[], psycopg.Connection] | None = None) -> None:
@@ -187,7 +196,7 @@ class Runner:
                 return done
             lease.claim(conn, self.token, job.label, self.settings.lease_ttl)
         started = time.perf_counter()
-        heartbeat = lease.Heartbeat(self.heartbeat_connect, self.token, self.settings.lease_ttl, conn.cancel_safe)
+        heartbeat = lease.Heartbeat(self.heartbeat_connect, self.token, self.settings.lease_ttl, lambda: _cancel(conn))
         with heartbeat:
             try:
                 for piece in job.script.pieces:
@@ -283,7 +292,7 @@ class Runner:
     def _execute(self, conn: psycopg.Connection, script: Script, piece: Piece, text: str,
                  pid: int | None = None, cancel_after: float | None = None) -> None:
         """Run one statement (`text`, reported at `piece`) under a lock watch."""
-        with locks.Watch(self.db.side_conn(), text, pid, cancel_after, conn.cancel_safe) as watch:
+        with locks.Watch(self.db.side_conn(), text, pid, cancel_after, lambda: _cancel(conn)) as watch:
             try:
                 conn.execute(text)  # no parameters: the simple protocol, nothing prepared
             except psycopg.Error as error:
@@ -372,7 +381,7 @@ class Runner:
         """Give up after lock_retries further attempts, else back off (jittered, so
         appliers and the blocker's retries do not fall into step) and retry."""
         total = self.settings.lock_retries + 1
-        who = locks.render_blockers(timed_out.blockers)
+        who = self.db.target.scrub(locks.render_blockers(timed_out.blockers))
         where = f"{timed_out.failure.path}:{timed_out.failure.line}"
         if attempt >= total:
             failure = dataclasses.replace(
