@@ -5,6 +5,7 @@ when it gives up, the error names the blocking backend."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -107,7 +108,7 @@ def test_a_no_transaction_build_gets_a_lock_timeout_too(db: Db, run_cli, tmp_pat
     started = time.monotonic()
     result = run_cli(*apply_args(db, migrations, "--skip-lint", "--config", str(config)))
     elapsed = time.monotonic() - started
-    print(f"no-transaction build gave up after {elapsed:.2f} s (2 attempts, lock_timeout 1s)")
+    print(f"no-transaction build gave up after {elapsed:.2f} s (2 attempts, lock_timeout 1s)", file=sys.__stderr__)
     assert result.code == 1
     assert elapsed < 20
     assert "could not get a lock within lock_timeout = 1s in 2 attempt(s)" in result.err
