@@ -26,6 +26,7 @@ from mobius_sqlcheck.context import (
     StatementContext,
     TextContext,
 )
+from mobius_sqlcheck.errors import OperationFailed
 from mobius_sqlcheck.diagnostics import Diagnostic, Finding, redacted
 from mobius_sqlcheck.migrations import (
     MigrationFile,
@@ -35,6 +36,7 @@ from mobius_sqlcheck.migrations import (
     is_migrations_directory,
     list_sql_files,
 )
+from mobius_sqlcheck.replay import Replayed, ReplayFailure, replay, replay_statement
 from mobius_sqlcheck.parse import TOO_DEEP, Decoder, ParsedFile, Statement, fast_decoder, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Rule, all_rules, expand_selectors
 from mobius_sqlcheck.source import ReadProblem, SourceFile, read_source
@@ -166,6 +168,11 @@ class Run:
                 self.internal_error(default_path, at, f"rule {rule.code} ({rule.name}) failed here", error)
             return
         self.raw.extend(found)
+
+    def replay_failed(self, failure: ReplayFailure) -> None:
+        if not self.too_deep(failure.error, failure.path, failure.statement):
+            self.internal_error(failure.path, failure.statement.start,
+                                "the catalog could not replay this statement", failure.error)
 
     def internal_error(self, path: str, at: int, what: str, error: BaseException) -> None:
         self.internal_errors += 1
@@ -461,33 +468,21 @@ def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet,
 def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, parsed: ParsedFile,
                       catalog: Catalog, reported: bool) -> list[tuple[ObjectRef, Origin]]:
     """Run the statement rules on one file while replaying it into `catalog`."""
-    catalog.current_path = migration.path
     context = StatementContext(run.config, source, migration, catalog, parsed.statements,
                                no_transaction=has_no_transaction_directive(source.text))
-    created: list[tuple[ObjectRef, Origin]] = []
+
+    def check(statement: Statement) -> None:
+        for rule in run.rules.statement_rules(statement.node_type):
+            run.call(rule, migration.path, statement.start, statement, context)
+
+    replayed = Replayed([], context.tables_created_in_file, [])
     for statement in parsed.statements:
         if reported:
-            for rule in run.rules.statement_rules(statement.node_type):
-                run.call(rule, migration.path, statement.start, statement, context)
-        created.extend(_replay(run, catalog, statement, context))
-    return created
-
-
-def _replay(run: Run, catalog: Catalog, statement: Statement,
-            context: StatementContext) -> list[tuple[ObjectRef, Origin]]:
-    try:
-        refs = catalog.apply(statement)
-    except Exception as error:  # noqa: BLE001 - a catalog bug must not stop the run
-        if not run.too_deep(error, catalog.current_path, statement):
-            run.internal_error(catalog.current_path, statement.start,
-                               "the catalog could not replay this statement", error)
-        return []
-    result = []
-    for ref in refs:
-        if ref.kind == "table":
-            context.tables_created_in_file.add(ref.key)  # type: ignore[arg-type]
-        result.append((ref, catalog.origin_of(ref) or Origin(catalog.current_path, statement.start)))
-    return result
+            check(statement)
+        replay_statement(catalog, statement, migration.path, replayed)
+    for failure in replayed.failures:
+        run.replay_failed(failure)
+    return replayed.created
 
 
 def _run_set_rules(run: Run, context: MigrationsContext) -> None:
@@ -575,6 +570,11 @@ def _to_diagnostic(run: Run, raw: _Raw) -> Diagnostic:
 # -- used by the applier ----------------------------------------------------------------
 
 
+class HistoryError(OperationFailed):
+    """The applied history cannot be replayed: a file unreadable, or a
+    statement the catalog failed on (what it expects would be wrong)."""
+
+
 def replay_history(migration_set: MigrationSet, upto: str | None = None) -> Catalog:
     """The catalog after every forward migration (up to version `upto`)."""
     catalog = Catalog()
@@ -583,8 +583,10 @@ def replay_history(migration_set: MigrationSet, upto: str | None = None) -> Cata
             break
         source = read_source(forward.path)
         if isinstance(source, ReadProblem):
-            continue
-        catalog.current_path = forward.path
-        for statement in parse_source(source).statements:
-            catalog.apply(statement)
+            raise HistoryError(f"{forward.path}: {source.message}")
+        replayed = replay(catalog, parse_source(source), forward.path)
+        for failure in replayed.failures:
+            where = source.position(failure.statement.start)
+            raise HistoryError(f"{forward.path}:{where.line}:{where.column}: the catalog could not replay this "
+                               f"statement: {type(failure.error).__name__}: {failure.error}")
     return catalog

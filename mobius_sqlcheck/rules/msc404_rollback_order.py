@@ -37,6 +37,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from mobius_sqlcheck import nodes
+from mobius_sqlcheck.catalog import object_with_args
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.parse import Statement
@@ -66,7 +67,7 @@ def _referenced_tables(statement: Statement, ctx: StatementContext) -> Iterator[
         table = ctx.catalog.table(key)
         if table is None:
             continue
-        for referrer_key in sorted(table.referenced_by - set(dropped)):
+        for referrer_key in sorted(ctx.catalog.referrers_of(key) - set(dropped)):
             referrer = ctx.catalog.table(referrer_key)
             if referrer is None:
                 continue
@@ -77,11 +78,12 @@ def _referenced_tables(statement: Statement, ctx: StatementContext) -> Iterator[
 
 
 def _called_functions(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
-    for key in _dropped_names(statement.node):
-        function = ctx.catalog.functions.get(key)
+    for item in statement.node.get("objects", ()):
+        function = ctx.catalog.resolve_function(*object_with_args(item.get("ObjectWithArgs", {})))
         if function is None:
             continue
-        for trigger_key in sorted(function.triggers):
+        key = (function.schema, function.name)
+        for trigger_key in sorted(ctx.catalog.triggers_calling(function)):
             later = _later_drop(statement, ctx, lambda other: _drops_trigger(other, trigger_key))
             schema, table, name = trigger_key
             yield Finding(_message(f"function {nodes.display(key)}", f"trigger {name} on {schema}.{table}",

@@ -1,0 +1,56 @@
+"""Replaying a parsed migration into the catalog: the one loop every caller
+uses (the lint pipeline, `verify`, the applier, the tests).
+
+`replay(catalog, parsed, origin)` applies each statement in order and records
+the objects created as made at `origin` (the path their findings point at).
+A statement the catalog cannot replay is isolated: the replay goes on with
+the next one and the failure is returned, so the caller reports it (the lint
+pipeline as MSC004 at that statement) instead of losing it silently.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
+from mobius_sqlcheck.parse import ParsedFile, Statement
+
+# Called before each statement is replayed (the rules read the catalog as it
+# stood before their statement).
+BeforeEach = Callable[[Statement], None]
+
+
+class ReplayFailure(NamedTuple):
+    """A statement the catalog could not replay, and why."""
+
+    path: str
+    statement: Statement
+    error: Exception
+
+
+class Replayed(NamedTuple):
+    created: list[tuple[ObjectRef, Origin]]  # in creation order, with where each was created
+    tables_created: set[tuple[str, str]]
+    failures: list[ReplayFailure]
+
+
+def replay(catalog: Catalog, parsed: ParsedFile, origin: str, before_each: BeforeEach | None = None) -> Replayed:
+    """Replay every statement of `parsed` into `catalog` (changed in place)."""
+    result = Replayed([], set(), [])
+    for statement in parsed.statements:
+        if before_each is not None:
+            before_each(statement)
+        replay_statement(catalog, statement, origin, result)
+    return result
+
+
+def replay_statement(catalog: Catalog, statement: Statement, origin: str, into: Replayed) -> None:
+    try:
+        refs = catalog.apply(statement, origin)
+    except Exception as error:  # noqa: BLE001 - a catalog bug must not stop the replay
+        into.failures.append(ReplayFailure(origin, statement, error))
+        return
+    for ref in refs:
+        if ref.kind == "table":
+            into.tables_created.add(ref.key)  # type: ignore[arg-type]
+        into.created.append((ref, catalog.origin_of(ref) or Origin(origin, statement.start)))
