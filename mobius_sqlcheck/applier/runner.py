@@ -31,7 +31,7 @@ from mobius_sqlcheck.applier import history, lease
 from mobius_sqlcheck.applier.database import Database
 from mobius_sqlcheck.applier.errors import StatementFailure, describe, error_offset
 from mobius_sqlcheck.applier.output import Reporter
-from mobius_sqlcheck.applier.script import Piece, Script, idempotency_problems, transaction_control_problems
+from mobius_sqlcheck.applier.script import Piece, Script, policy_problems
 from mobius_sqlcheck.errors import OperationFailed
 from mobius_sqlcheck.migrations import MigrationFile
 
@@ -97,14 +97,11 @@ class Runner:
         self._retrying(history.ensure_schema)
 
     def run(self, job: Job) -> Outcome:
-        problems = transaction_control_problems(job.script)
+        problems = policy_problems(job.script)
         if problems:
             raise OperationFailed("refusing to run:\n  " + "\n  ".join(problems))
         if not job.script.no_transaction:
             return self._retrying(lambda conn: self._in_transaction(conn, job))
-        problems = idempotency_problems(job.script)
-        if problems:
-            raise OperationFailed("no-transaction file with statements a re-run cannot repeat:\n  " + "\n  ".join(problems))
         return self._retrying(lambda conn: self._without_transaction(conn, job))
 
     # --- the two ways to run a file ---
