@@ -10,7 +10,6 @@ connection-string scan).
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 from collections.abc import Mapping
@@ -38,7 +37,7 @@ from mobius_sqlcheck.migrations import (
 )
 from mobius_sqlcheck.replay import Replayed, ReplayFailure, replay, replay_statement
 from mobius_sqlcheck.parse import TOO_DEEP, Decoder, ParsedFile, Statement, fast_decoder, nesting_depth, parse_source
-from mobius_sqlcheck.rules import Rule, all_rules, expand_selectors
+from mobius_sqlcheck.rules import Registry, Rule, all_rules, expand_selectors
 from mobius_sqlcheck.source import ReadProblem, SourceFile, read_source
 from mobius_sqlcheck.suppressions import Suppression, find_suppressions
 
@@ -60,10 +59,12 @@ _DEEP_TREE = 150
 
 
 class LintResult:
-    def __init__(self, files: int = 0, internal_errors: int = 0) -> None:
-        self.diagnostics: list[Diagnostic] = []
+    def __init__(self, diagnostics: list[Diagnostic] | None = None, files: int = 0, internal_errors: int = 0,
+                 rules: Registry | None = None) -> None:
+        self.diagnostics: list[Diagnostic] = diagnostics or []
         self.files = files
         self.internal_errors = internal_errors
+        self.rules: Registry = all_rules() if rules is None else rules  # the registry the run used
 
     @property
     def error_count(self) -> int:
@@ -88,15 +89,16 @@ class _Raw(NamedTuple):
 class ActiveRules:
     """The rules this run uses (after select/ignore/severity), by scope."""
 
-    def __init__(self, config: Config) -> None:
-        rules = all_rules()
-        selected = expand_selectors(config.select, "select") if config.select else None
+    def __init__(self, config: Config, rules: Registry) -> None:
+        self.all = rules
+        selected = expand_selectors(config.select, "select", rules) if config.select else None
         # Off-by-default rules are switched on by their exact code, not by a prefix.
         named = {selector.strip().upper() for selector in config.select}
-        ignored = expand_selectors(config.ignore, "ignore")
+        ignored = expand_selectors(config.ignore, "ignore", rules)
+        chosen = severity_by_code(config.severity, rules)
         self.severity: dict[str, str] = {}
         for code, rule in rules.items():
-            level = config.severity.get(code)
+            level = chosen.get(code)
             if level is None:
                 level = rule.severity
                 if selected is not None:
@@ -131,12 +133,22 @@ class ActiveRules:
         return code in self.enabled
 
 
+def severity_by_code(severity: Mapping[str, str], rules: Registry) -> dict[str, str]:
+    """The `severity` table with its keys expanded like select/ignore: a
+    prefix (MSC6) sets every rule it matches; a longer key (MSC602) wins."""
+    by_code: dict[str, str] = {}
+    for key in sorted(severity, key=lambda selector: (selector.strip().upper() != "ALL", len(selector.strip()))):
+        for code in expand_selectors([key], f"severity.{key}", rules):
+            by_code[code] = severity[key]
+    return by_code
+
+
 class Run:
     """State of one lint run: collects raw findings from every stage."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, rules: Registry) -> None:
         self.config = config
-        self.rules = ActiveRules(config)
+        self.rules = ActiveRules(config, rules)
         self.raw: list[_Raw] = []
         self.sources: dict[str, SourceFile] = {}
         self.suppressions: dict[str, list[Suppression]] = {}
@@ -286,20 +298,10 @@ class Prefetcher:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def lint_paths(paths: list[str], config: Config) -> LintResult:
-    # Parse trees are acyclic and freed by reference counting; the cycle
-    # collector would only re-walk every live object again and again.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _lint_paths(paths, config)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
-def _lint_paths(paths: list[str], config: Config) -> LintResult:
-    run = Run(config)
+def lint_paths(paths: list[str], config: Config, rules: Registry | None = None) -> LintResult:
+    """Lint `paths` with `config` and the rules of `rules` (default: the
+    built-in ones). Holds no state between calls."""
+    run = Run(config, all_rules() if rules is None else rules)
     migration_dirs, sql_files, text_files = _classify_paths(paths, config)
     for directory, given in migration_dirs.items():
         run.reported.update(given)
@@ -315,9 +317,8 @@ def _lint_paths(paths: list[str], config: Config) -> LintResult:
         source = run.read(path)
         if isinstance(source, SourceFile):
             _run_text_rules(run, source)
-    result = LintResult(files=len(run.reported), internal_errors=run.internal_errors)
-    result.diagnostics = _finish(run)
-    return result
+    return LintResult(_finish(run), files=len(run.reported), internal_errors=run.internal_errors,
+                      rules=run.rules.all)
 
 
 # -- path classification ----------------------------------------------------------
@@ -530,7 +531,7 @@ def _unused_suppressions(run: Run) -> list[_Raw]:
     rule = run.rules.enabled.get("MSC009")
     if rule is None:
         return []
-    known = all_rules()
+    known = run.rules.all
     found = []
     for path, suppressions in run.suppressions.items():
         if path not in run.reported:

@@ -131,6 +131,15 @@ def _do_block_ending(node: dict) -> str | None:
 # -- statements that cannot run in a transaction (MSC504) ------------------------------
 
 
+def _is_query(statement: Statement) -> bool:
+    """A plain SELECT (no INTO, no row locks): it changes no schema and
+    re-running it after a partial failure is harmless, so a no-transaction
+    file may hold one (e.g. a progress check between two index builds)."""
+    node = statement.node
+    return (statement.node_type == "SelectStmt" and "intoClause" not in node
+            and "lockingClause" not in node)
+
+
 def transaction_fit(statement: Statement, view: FileView) -> Iterator[PolicyProblem]:
     """A statement PostgreSQL refuses in a transaction, in a normal file; an
     ordinary or non-idempotent statement in a no-transaction file; a new enum
@@ -149,11 +158,12 @@ def transaction_fit(statement: Statement, view: FileView) -> Iterator[PolicyProb
             yield from _new_enum_value_used(statement, view)
         return
     if what is None:
-        yield PolicyProblem(
-            NEEDS_NO_TRANSACTION, statement.start,
-            f"{_statement_words(statement, view.source)} in a no-transaction file: each statement commits on its "
-            "own, so a failure leaves the file half applied",
-            "Move it to a normal migration; keep only statements that cannot run in a transaction here.")
+        if not _is_query(statement):
+            yield PolicyProblem(
+                NEEDS_NO_TRANSACTION, statement.start,
+                f"{_statement_words(statement, view.source)} in a no-transaction file: each statement commits on "
+                "its own, so a failure leaves the file half applied",
+                "Move it to a normal migration; keep only statements that cannot run in a transaction here.")
         return
     problem = _not_idempotent(statement, view.statements)
     if problem is not None:

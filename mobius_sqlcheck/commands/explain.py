@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from mobius_sqlcheck.errors import UsageError
-from mobius_sqlcheck.rules import all_rules
+from mobius_sqlcheck.rules import registry_from_environment
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     wanted = args.rule.strip()
-    for rule in all_rules().values():
+    for rule in registry_from_environment().values():
         if wanted.upper() == rule.code or wanted.lower() == rule.name:
             sys.stdout.write(f"# {rule.code} {rule.name} (default: {rule.severity})\n\n{rule.docs}\n")
             return 0

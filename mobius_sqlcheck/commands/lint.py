@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from mobius_sqlcheck.config import FAIL_LEVELS, Config, load_config
 from mobius_sqlcheck.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from mobius_sqlcheck.reporters import FORMATS, renderer
+
+if TYPE_CHECKING:
+    from mobius_sqlcheck.rules import Registry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,13 +33,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mobius_sqlcheck.engine import lint_paths
+    from mobius_sqlcheck.rules import registry_from_environment
 
-    config = configure(args)
+    rules = registry_from_environment()
+    config = configure(args, rules)
     paths = args.paths or [config.migrations]
     for path in paths:
         if not os.path.lexists(path):
             raise UsageError(f"no such file or directory: {path}")
-    result = lint_paths(paths, config)
+    # Parse trees are acyclic and freed by reference counting; the cycle
+    # collector would only re-walk every live object again and again. A
+    # process switch, so the command decides it, not the library.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        result = lint_paths(paths, config, rules)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     sys.stdout.write(renderer(args.format)(result, colour=colour))
@@ -43,16 +59,16 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(result, config)
 
 
-def configure(args: argparse.Namespace) -> Config:
+def configure(args: argparse.Namespace, rules: Registry | None = None) -> Config:
     from mobius_sqlcheck.rules import expand_selectors
 
     config = load_config(args.config)
     if args.select:
         config.select = _split(args.select)
-        expand_selectors(config.select, "--select")
+        expand_selectors(config.select, "--select", rules)
     if args.ignore:
         config.ignore = config.ignore + _split(args.ignore)
-        expand_selectors(config.ignore, "--ignore")
+        expand_selectors(config.ignore, "--ignore", rules)
     if args.fail_on:
         config.fail_on = args.fail_on
     _enable_format_check(config, explicit=args.format_check)

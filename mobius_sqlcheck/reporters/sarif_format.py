@@ -7,14 +7,13 @@ from urllib.parse import quote
 
 from mobius_sqlcheck import __version__
 from mobius_sqlcheck.engine import LintResult
-from mobius_sqlcheck.rules import all_rules
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/mobius/mobius_sqlcheck"
 
 
 def render(result: LintResult, colour: bool = False) -> str:
-    rules = list(all_rules().values())
+    rules = list(result.rules.values())
     index = {rule.code: position for position, rule in enumerate(rules)}
     document = {
         "$schema": SCHEMA,

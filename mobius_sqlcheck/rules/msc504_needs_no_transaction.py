@@ -13,11 +13,14 @@ statement inside `BEGIN` on PostgreSQL 15.
 
 A file with the directive runs statement by statement in autocommit mode,
 and a failed run is retried from the top. So there every statement must be
-one of the above (anything else belongs in a normal, atomic migration), and
+one of the above (anything else belongs in a normal, atomic migration; a
+plain `SELECT`, which re-runs harmlessly, may stay, e.g. a check between two
+index builds), and
 each must be safe to run twice: `IF NOT EXISTS` on `CREATE INDEX
 CONCURRENTLY` (or a `DROP INDEX CONCURRENTLY IF EXISTS` of the same index
 before it), `IF EXISTS` on the drops; `CREATE DATABASE` and `CREATE
-TABLESPACE` can never be re-run.
+TABLESPACE` can never be re-run. The applier refuses, before running
+anything, exactly what this rule reports (both read `mobius_sqlcheck.policy`).
 
 `ALTER TYPE ... ADD VALUE` runs in a transaction since PostgreSQL 12, so it is
 not reported; but the new value cannot be used before that transaction
