@@ -15,7 +15,7 @@ import codecs
 import json
 import re
 from functools import lru_cache
-from typing import Callable, NamedTuple
+from typing import Callable, Literal, NamedTuple
 
 from pglast import parser as pg_parser
 
@@ -46,10 +46,14 @@ class Statement(NamedTuple):
         return self.base + node_location if node_location >= 0 else self.start
 
 
-class ParseProblem(NamedTuple):
-    """A syntax error (MSC001) or psql-only input (MSC505) at a byte offset."""
+ProblemKind = Literal["syntax", "psql-meta-command"]
 
-    code: str
+
+class ParseProblem(NamedTuple):
+    """A syntax error or psql-only input at a byte offset. Parsing knows no
+    rules: the lint pipeline reports these as findings (MSC001, MSC505)."""
+
+    kind: ProblemKind
     offset: int
     end: int
     message: str
@@ -133,7 +137,7 @@ def parse_source(source: SourceFile, decode: Decoder = json.loads) -> ParsedFile
         tree = _parse_tree(text, decode)
     except (pg_parser.ParseError, RecursionError) as error:
         _parse_statement_by_statement(source, text, parsed, decode)
-        if not any(p.code == "MSC001" for p in parsed.problems):
+        if not any(p.kind == "syntax" for p in parsed.problems):
             parsed.problems.append(_problem(text, 0, error))
         return parsed
     parsed.statements = _statements_from_tree(tree, source.data, 0, len(source.data), 0)
@@ -224,7 +228,7 @@ def _blank_meta_commands(text: str, problems: list[ParseProblem]) -> str:
         line = text[start:stop]
         byte_start = byte_offset(start)
         command = line.split(None, 1)[0]
-        problems.append(ParseProblem("MSC505", byte_start, byte_start + len(line.rstrip().encode()),
+        problems.append(ParseProblem("psql-meta-command", byte_start, byte_start + len(line.rstrip().encode()),
                                      f"psql meta-command `{command}` cannot be run by a database driver"))
         regions.append((start, stop))
     return _blank(text, regions) if regions else text
@@ -256,7 +260,7 @@ def _blank_copy_data(text: str, problems: list[ParseProblem]) -> str:
         rows = text[data_start:position]
         count = rows.count("\n") + (1 if rows and not rows.endswith("\n") else 0) - (0 if end_mark is None else 1)
         problems.append(ParseProblem(
-            "MSC505", byte_offset(copy_start), byte_offset(semicolon),
+            "psql-meta-command", byte_offset(copy_start), byte_offset(semicolon),
             f"COPY ... FROM STDIN with {count} inline row(s): only psql sends them; "
             f"a database driver cannot run it", _COPY_HINT))
         regions.append((data_start, position))
@@ -390,7 +394,7 @@ def _creates_routine(names: list[str]) -> bool:
 def _problem(text: str, byte_base: int, error: pg_parser.ParseError | RecursionError) -> ParseProblem:
     if isinstance(error, RecursionError):
         offset = byte_base + len(text[:len(text) - len(text.lstrip())].encode("utf-8"))
-        return ParseProblem("MSC001", offset, offset, TOO_DEEP)
+        return ParseProblem("syntax", offset, offset, TOO_DEEP)
     return _syntax_problem(text, byte_base, error)
 
 
@@ -401,7 +405,7 @@ def _syntax_problem(text: str, byte_base: int, error: pg_parser.ParseError) -> P
     if message.endswith("at end of input"):
         char_location = len(text.rstrip())
     offset = byte_base + len(text[:char_location].encode("utf-8"))
-    return ParseProblem("MSC001", offset, offset, _short_message(message))
+    return ParseProblem("syntax", offset, offset, _short_message(message))
 
 
 def _short_message(message: str) -> str:

@@ -32,7 +32,6 @@ class Suppression:
         self.offset = offset  # byte offset of the comment
         self.whole_file = whole_file
         self.span = span  # the statement covered, in bytes
-        self.used: set[str] = set()
 
     def covers(self, code: str, offset: int) -> bool:
         if code not in self.codes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from mobius_sqlcheck.engine import LintResult
+from mobius_sqlcheck.diagnostics import LintResult
 
 FORMATS = ("text", "json", "sarif", "github")
 

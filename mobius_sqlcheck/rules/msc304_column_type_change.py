@@ -43,7 +43,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from mobius_sqlcheck import alter_table, nodes
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.rules._support import alter_table
 from mobius_sqlcheck.catalog import Column
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
