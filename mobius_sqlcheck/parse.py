@@ -15,8 +15,9 @@ import codecs
 import json
 import re
 from functools import lru_cache
-from typing import Callable, Literal, NamedTuple
+from typing import Any, Callable, Literal, NamedTuple
 
+from pglast import Error as PglastError
 from pglast import parser as pg_parser
 
 from mobius_sqlcheck.diagnostics import redacted
@@ -25,7 +26,13 @@ from mobius_sqlcheck.source import SourceFile, skip_trivia
 # A psql meta-command starts with a backslash at the beginning of a line.
 _META_LINE = re.compile(r"^[ \t]*\\", re.MULTILINE)
 # Each non-ASCII character becomes one `q` (see `scan`).
-codecs.register_error("mobius-sqlcheck-q", lambda error: ("q" * (error.end - error.start), error.end))
+def _as_q(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return "q" * (error.end - error.start), error.end
+
+
+codecs.register_error("mobius-sqlcheck-q", _as_q)
 
 _NEAR_TEXT = 40  # characters of the text quoted in a syntax error
 
@@ -38,7 +45,7 @@ class Statement(NamedTuple):
     node: dict
     start: int  # byte offset of the first token
     end: int  # byte offset just past the statement text (before `;`)
-    index: int
+    index: int  # type: ignore[assignment]  # a field, shadowing tuple.index (never called on a Statement)
     base: int = 0  # add to a node's `location` to get its offset in the file
 
     def offset(self, node_location: int) -> int:
@@ -121,7 +128,7 @@ def fast_decoder() -> Decoder:
 def nesting_depth(node: object) -> int:
     """How deeply a parse tree (plain dicts and lists) is nested."""
     deepest = 0
-    stack = [(node, 1)]
+    stack: list[tuple[Any, int]] = [(node, 1)]
     while stack:
         current, depth = stack.pop()
         deepest = max(deepest, depth)
@@ -275,7 +282,7 @@ def _copy_from_stdin(text: str, start: int, after: int) -> tuple[int, int] | Non
         end = len(text) if end == -1 else end
         try:
             tokens = scan(text[start:end])
-        except pg_parser.Error:
+        except PglastError:
             return None
         statement: list[pg_parser.Token] = []
         for token in tokens:
@@ -312,7 +319,7 @@ def _meta_command_starts(text: str) -> list[int]:
     candidates = [m.end() - 1 for m in _META_LINE.finditer(text)]
     try:
         tokens = scan(text)
-    except pg_parser.Error:
+    except PglastError:
         return candidates
     backslash_tokens = {token.start for token in tokens if token.name == "ASCII_92"}
     return [offset for offset in candidates if offset in backslash_tokens]
@@ -346,11 +353,11 @@ def _split_on_semicolons(text: str) -> list[tuple[int, int]]:
     limit = len(text)
     try:
         tokens = scan(text)
-    except pg_parser.Error as error:
+    except PglastError as error:
         limit = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else 0
         try:
             tokens = scan(text[:limit])
-        except pg_parser.Error:
+        except PglastError:
             return [(0, len(text))]
     spans = []
     statement: list[str] = []  # token names of the statement so far

@@ -29,7 +29,7 @@ from mobius_sqlcheck.lint.replay import Replayed, ReplayFailure, replay_statemen
 from mobius_sqlcheck.lint.selection import INTERNAL_ERROR, ActiveRules
 from mobius_sqlcheck.lint.sources import DiskSources, Prefetcher, SourceLoader, SourceProvider
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, build_migration_set, has_no_transaction_directive
-from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, ParseProblem, Statement, nesting_depth, parse_source
+from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, Statement, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Registry, Rule, all_rules
 from mobius_sqlcheck.source import ReadProblem, SourceFile
 from mobius_sqlcheck.suppressions import Suppression, find_suppressions
@@ -69,6 +69,8 @@ class Run:
         """Run `rule.check(*args)`; a rule that raises (even SystemExit)
         becomes MSC004 at `at` (its findings so far are dropped), and the run
         goes on. `place` puts each finding where it is reported."""
+        if rule.check is None:
+            return  # reported by the pipeline itself
         found = []
         try:
             for finding in rule.check(*args):

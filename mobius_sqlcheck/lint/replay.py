@@ -51,7 +51,7 @@ def replay_statement(catalog: Catalog, statement: Statement, origin: str, into: 
         return
     for ref in refs:
         if ref.kind == "table":
-            into.tables_created.add(ref.key)  # type: ignore[arg-type]
+            into.tables_created.add(ref.relation())
         into.created.append((ref, catalog.origin_of(ref) or Origin(origin, statement.start)))
 
 
