@@ -72,13 +72,13 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
         column_def = command.get("def", {}).get("ColumnDef", {})
         new_type = column_def.get("typeName") or {}
         old = table.columns.get(name) if table is not None else None
-        if old is not None and _keeps_rows(old, new_type, column_def.get("raw_default"), name):
+        if old is not None and keeps_rows(old, new_type, column_def.get("raw_default"), name):
             continue
         start, end = alter_table.column_span(ctx.source, statement, name, followed_by=_TYPE_KEYWORDS)
         yield Finding(_message(name, key, old, new_type), start, end)
 
 
-def _keeps_rows(old: Column, new_type: dict, using: dict | None, column: str) -> bool:
+def keeps_rows(old: Column, new_type: dict, using: dict | None, column: str) -> bool:
     """True when PostgreSQL changes only the catalog, not the rows."""
     if using is not None and nodes.names(using.get("ColumnRef", {}).get("fields"))[-1:] != [column]:
         return False
