@@ -44,7 +44,7 @@ BLOCKS = {
     "ShareLock": "INSERT/UPDATE/DELETE",
     "ShareRowExclusiveLock": "INSERT/UPDATE/DELETE",
     "ExclusiveLock": "INSERT/UPDATE/DELETE and SELECT ... FOR UPDATE",
-    "AccessExclusiveLock": "every query on it, reads too",
+    "AccessExclusiveLock": "every query on it (reads too)",
 }
 # The first mode that stops writes: from here on lock_timeout matters to users.
 BLOCKS_WRITES = "ShareLock"

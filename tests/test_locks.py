@@ -65,3 +65,14 @@ def test_postgres_version_key() -> None:
         config_from_table({"postgres_version": 14})
     with pytest.raises(UsageError, match="runner must be one of"):
         config_from_table({"runner": "flyway"})
+
+
+def test_explain_shows_the_measured_lock_rows() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "mobius_sqlcheck", "explain", "MSC306"], capture_output=True,
+                            text=True, check=False, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "(CREATE INDEX) | 15.18" in result.stdout
+    assert "SHARE (table)" in result.stdout
