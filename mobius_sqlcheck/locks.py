@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from mobius_sqlcheck import nodes
-from mobius_sqlcheck.catalog import Catalog
+from mobius_sqlcheck.catalog import Catalog, Column
 from mobius_sqlcheck.parse import Statement
 
 _DATA = os.path.join(os.path.dirname(__file__), "data", "pg_locks.json")
@@ -79,6 +79,7 @@ class Use(NamedTuple):
 
     form: str
     roles: dict[str, list[tuple[str, str]]]
+    certain: bool = True  # False: the form is a guess (a platform column's type is unknown)
 
 
 class Row(NamedTuple):
@@ -99,6 +100,7 @@ class Effect(NamedTuple):
     rewrites: bool
     scans: bool
     forms: tuple[str, ...]
+    certain: bool = True
 
 
 # ---------------------------------------------------------------------------
@@ -155,11 +157,13 @@ def predict(statement: Statement, catalog: Catalog, version: int = DEFAULT_VERSI
             for key in tables:
                 old = by_table.get(key)
                 if old is None:
-                    by_table[key] = Effect(key, measured.mode, measured.rewrites, bool(measured.scans), (use.form,))
+                    by_table[key] = Effect(key, measured.mode, measured.rewrites, bool(measured.scans), (use.form,),
+                                           use.certain)
                 else:
                     by_table[key] = Effect(key, stronger(old.mode, measured.mode) or measured.mode,
                                            old.rewrites or measured.rewrites,
-                                           old.scans or bool(measured.scans), old.forms + (use.form,))
+                                           old.scans or bool(measured.scans), old.forms + (use.form,),
+                                           old.certain and use.certain)
     return list(by_table.values())
 
 
@@ -244,7 +248,8 @@ def _alter_table(node: dict, catalog: Catalog) -> list[Use]:
             continue
         if prefix:
             form = form.replace("ALTER TABLE ", f"ALTER {prefix}", 1)
-        uses.append(Use(form, {"table": [key], **extra}))
+        certain = not (command.get("subtype") == "AT_AlterColumnType" and _column(catalog, key, command) is None)
+        uses.append(Use(form, {"table": [key], **extra}, certain))
     return uses
 
 
@@ -340,11 +345,16 @@ def _foreign_key_target(catalog: Catalog, key: tuple[str, str], name: str) -> tu
     return None
 
 
+def _column(catalog: Catalog, key: tuple[str, str], command: dict) -> Column | None:
+    table = catalog.table(key)
+    return table.columns.get(command.get("name", "")) if table is not None else None
+
+
 def _type_change_rewrites(command: dict, key: tuple[str, str], catalog: Catalog) -> bool:
+    """Whether PostgreSQL rewrites for this type change; True when the current type is unknown."""
     from mobius_sqlcheck.rules.msc304_column_type_change import keeps_rows
 
-    table = catalog.table(key)
-    old = table.columns.get(command.get("name", "")) if table is not None else None
+    old = _column(catalog, key, command)
     column_def = command.get("def", {}).get("ColumnDef", {})
     if old is None:
         return True
