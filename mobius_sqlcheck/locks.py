@@ -145,11 +145,11 @@ def example(form: str) -> str | None:
     return entry["example"] if entry else None
 
 
-def predict(statement: Statement, catalog: Catalog, version: int = DEFAULT_VERSION) -> list[Effect]:
+def predict(statement: Statement, catalog: Catalog, version: int = DEFAULT_VERSION, utc: bool = False) -> list[Effect]:
     """The strongest lock, and any rewrite or scan, per table the statement
     touches, by the measured rows of its forms; forms without a row add nothing."""
     by_table: dict[tuple[str, str], Effect] = {}
-    for use in classify(statement, catalog):
+    for use in classify(statement, catalog, utc):
         for role, tables in use.roles.items():
             measured = row(use.form, role, version)
             if measured is None or measured.mode is None:
@@ -220,15 +220,35 @@ _LOCK_MODES = {1: "ACCESS SHARE", 2: "ROW SHARE", 3: "ROW EXCLUSIVE", 4: "SHARE 
                6: "SHARE ROW EXCLUSIVE", 7: "EXCLUSIVE", 8: "ACCESS EXCLUSIVE"}
 
 
-def classify(statement: Statement, catalog: Catalog) -> list[Use]:
+def classify(statement: Statement, catalog: Catalog, utc: bool = False) -> list[Use]:
     """The forms a statement is made of (an ALTER TABLE has one per
     sub-command), with the tables in each role; [] for a statement outside
-    the model (DML, CREATE of a new object, ...)."""
+    the model (DML, CREATE of a new object, ...). `utc`: the session time
+    zone is UTC (see `session_time_zone_is_utc`)."""
+    if statement.node_type == "AlterTableStmt":
+        return _alter_table(statement.node, catalog, utc)
     handler = _CLASSIFIERS.get(statement.node_type)
     return handler(statement.node, catalog) if handler is not None else []
 
 
-def _alter_table(node: dict, catalog: Catalog) -> list[Use]:
+UTC_NAMES = ("utc", "etc/utc", "uct", "etc/uct", "gmt", "etc/gmt", "universal", "zulu", "etc/universal", "etc/zulu")
+
+
+def session_time_zone_is_utc(statements: list[Statement]) -> bool:
+    """Whether the last time-zone setting among these statements (the ones
+    before a statement in its file) leaves the session in UTC."""
+    utc = False
+    for statement in statements:
+        node = statement.node
+        if statement.node_type != "VariableSetStmt" or node.get("name") != "timezone":
+            continue
+        args = node.get("args") or [{}]
+        value = nodes.const_value(args[0]) if node.get("kind") == "VAR_SET_VALUE" else None
+        utc = isinstance(value, str) and value.lower() in UTC_NAMES or value == 0
+    return utc
+
+
+def _alter_table(node: dict, catalog: Catalog, utc: bool = False) -> list[Use]:
     kind = node.get("objtype", "OBJECT_TABLE")
     if "relation" not in node:
         return []
@@ -243,7 +263,7 @@ def _alter_table(node: dict, catalog: Catalog) -> list[Use]:
         command = item.get("AlterTableCmd")
         if command is None:
             continue
-        form, extra = _subcommand_form(command, key, catalog)
+        form, extra = _subcommand_form(command, key, catalog, utc)
         if form is None:
             continue
         if prefix:
@@ -253,8 +273,8 @@ def _alter_table(node: dict, catalog: Catalog) -> list[Use]:
     return uses
 
 
-def _subcommand_form(command: dict, key: tuple[str, str],
-                     catalog: Catalog) -> tuple[str | None, dict[str, list[tuple[str, str]]]]:
+def _subcommand_form(command: dict, key: tuple[str, str], catalog: Catalog,
+                     utc: bool = False) -> tuple[str | None, dict[str, list[tuple[str, str]]]]:
     subtype = command.get("subtype", "")
     body = command.get("def") or {}
     if subtype == "AT_AddColumn":
@@ -274,7 +294,7 @@ def _subcommand_form(command: dict, key: tuple[str, str],
             return "ALTER TABLE DROP CONSTRAINT (foreign key)", {"referenced": [target]}
         return "ALTER TABLE DROP CONSTRAINT", {}
     if subtype == "AT_AlterColumnType":
-        return ("ALTER TABLE ALTER COLUMN TYPE (rewrite)" if _type_change_rewrites(command, key, catalog)
+        return ("ALTER TABLE ALTER COLUMN TYPE (rewrite)" if _type_change_rewrites(command, key, catalog, utc)
                 else "ALTER TABLE ALTER COLUMN TYPE (no rewrite)"), {}
     if subtype in ("AT_AddInherit", "AT_DropInherit") and "RangeVar" in body:
         parent = {"parent": [nodes.relation_key(body["RangeVar"])]}
@@ -350,7 +370,7 @@ def _column(catalog: Catalog, key: tuple[str, str], command: dict) -> Column | N
     return table.columns.get(command.get("name", "")) if table is not None else None
 
 
-def _type_change_rewrites(command: dict, key: tuple[str, str], catalog: Catalog) -> bool:
+def _type_change_rewrites(command: dict, key: tuple[str, str], catalog: Catalog, utc: bool) -> bool:
     """Whether PostgreSQL rewrites for this type change; True when the current type is unknown."""
     from mobius_sqlcheck.rules.msc304_column_type_change import keeps_rows
 
@@ -358,7 +378,7 @@ def _type_change_rewrites(command: dict, key: tuple[str, str], catalog: Catalog)
     column_def = command.get("def", {}).get("ColumnDef", {})
     if old is None:
         return True
-    return not keeps_rows(old, column_def.get("typeName") or {}, column_def.get("raw_default"), old.name)
+    return not keeps_rows(old, column_def.get("typeName") or {}, column_def.get("raw_default"), old.name, utc)
 
 
 def _create_index(node: dict, catalog: Catalog) -> list[Use]:

@@ -142,7 +142,10 @@ def _trace_statement(conn: psycopg.Connection, script: Script, statement: Statem
     rewritten = sorted(existing[oid][0] for oid, (_, node) in files_before.items()
                        if oid in existing and oid in files_after and files_after[oid][1] != node)
     names = {name for name, _ in existing.values()}
-    predicted = {nodes.display(effect.table): effect for effect in locks.predict(statement, catalog, version)
+    # The session's real time zone (the server's default unless the file set one): what the model is given.
+    zone = conn.execute("SELECT current_setting('TimeZone')").fetchone()
+    utc = zone is not None and str(zone[0]).lower() in locks.UTC_NAMES
+    predicted = {nodes.display(effect.table): effect for effect in locks.predict(statement, catalog, version, utc)
                  if nodes.display(effect.table) in names}
     position = script.source.position(statement.start)
     trace = StatementTrace(position.line, position.column, _text(script, statement), duration, observed, rewritten,
