@@ -467,14 +467,24 @@ def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, pa
                                no_transaction=has_no_transaction_directive(source.text))
     created: list[tuple[ObjectRef, Origin]] = []
     recreated: set[ObjectRef] = set()
-    for statement in parsed.statements:
-        if reported:
-            for rule in run.rules.statement_rules(statement.node_type):
-                run.call(rule, migration.path, statement.start, statement, context)
-        recreated.update(_dropped_existing(statement, catalog))
-        created.extend(_replay(run, catalog, statement, context))
+    for outer in parsed.statements:
+        for statement in [outer, *_embedded(outer, source)]:
+            if reported:
+                for rule in run.rules.statement_rules(statement.node_type):
+                    run.call(rule, migration.path, statement.start, statement, context)
+            recreated.update(_dropped_existing(statement, catalog))
+            created.extend(_replay(run, catalog, statement, context))
     # An index or trigger the file drops and creates again existed before it: not created here.
     return [(ref, origin) for ref, origin in created if ref not in recreated]
+
+
+def _embedded(statement: Statement, source: SourceFile) -> list[Statement]:
+    """The DDL inside a DO block or plpgsql function body, checked and replayed where it is written."""
+    if statement.node_type not in ("DoStmt", "CreateFunctionStmt"):
+        return []
+    from mobius_sqlcheck.plpgsql import embedded_statements  # only files with such blocks pay for it
+
+    return embedded_statements(statement, source)
 
 
 def _dropped_existing(statement: Statement, catalog: Catalog) -> list[ObjectRef]:

@@ -107,7 +107,7 @@ def _trace_file(conn: psycopg.Connection, script: Script, catalog: Catalog, vers
         try:
             for statement in statements:
                 conn.execute(_text(script, statement))
-                catalog.apply(statement)
+                _replay(catalog, statement, script)
         except psycopg.Error as error:
             result.error = _error_text(error)
         finally:
@@ -119,7 +119,7 @@ def _trace_file(conn: psycopg.Connection, script: Script, catalog: Catalog, vers
             existing = _relations(conn)
             for statement in statements:
                 result.statements.append(_trace_statement(conn, script, statement, catalog, existing, version))
-                catalog.apply(statement)
+                _replay(catalog, statement, script)
     except psycopg.Error as error:
         result.error = _error_text(error)
     return result
@@ -153,7 +153,8 @@ def _trace_statement(conn: psycopg.Connection, script: Script, statement: Statem
                            sorted(name for name, effect in predicted.items() if effect.rewrites),
                            uncertain=sorted(name for name, effect in predicted.items() if not effect.certain))
     held_names = {(existing[oid][0], mode) for oid, mode in held_after if oid in existing}
-    trace.disagreements = _disagreements(trace, held_names)
+    if statement.node_type != "DoStmt":  # a DO block's branches may or may not run: not compared
+        trace.disagreements = _disagreements(trace, held_names)
     return trace
 
 
@@ -183,6 +184,14 @@ def _disagreements(trace: StatementTrace, held: set[tuple[str, str]]) -> list[st
 
 def _mode(mode: str | None) -> str:
     return locks.display_mode(mode) if mode else "no lock"
+
+
+def _replay(catalog: Catalog, statement: Statement, script: Script) -> None:
+    """Into the catalog, as the linter replays it: with the DDL inside DO blocks and function bodies."""
+    from mobius_sqlcheck.plpgsql import embedded_statements
+
+    for each in [statement, *embedded_statements(statement, script.source)]:
+        catalog.apply(each)
 
 
 def _copies_from_client(statement: Statement) -> bool:

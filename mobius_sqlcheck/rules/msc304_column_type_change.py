@@ -13,9 +13,10 @@ PostgreSQL makes without touching the rows:
   `timetz` and `interval`;
 - `cidr` to `inet`; the same type and modifiers again.
 
-- `timestamp` to `timestamptz` when the file set the session time zone to UTC
-  before it (`SET [LOCAL] timezone = 'UTC'`, `SET [LOCAL] TIME ZONE 'UTC'`):
-  PostgreSQL 12+ then keeps the rows.
+- `timestamp` to plain `timestamptz` (no precision) when the file set the
+  session time zone to UTC before it (`SET [LOCAL] timezone = 'UTC'`,
+  `SET [LOCAL] TIME ZONE 'UTC'`): PostgreSQL 12+ then keeps the rows (to
+  `timestamptz(3)` it still rewrites: the trace self-check measured it).
 
 A `USING` clause other than the bare column counts as a rewrite, and so does
 `timestamp` to `timestamptz` without that `SET` (the server's default time
@@ -97,8 +98,8 @@ def keeps_rows(old: Column, new_type: dict, using: dict | None, column: str, utc
     if (old_base, new_base) in _RELABELS:
         return new_base != "varchar" or not new_mods
     if utc and (old_base, new_base) == ("timestamp", "timestamptz"):
-        return not new_mods or (bool(old.type_mods) and _is_number(new_mods[0]) and _is_number(old.type_mods[0])
-                                and new_mods[0] >= old.type_mods[0])  # type: ignore[operator]
+        # Only to a plain timestamptz: with a precision the length coercion rewrites (measured on 15).
+        return not new_mods
     if old_base != new_base:
         return False
     if not new_mods or new_mods == old.type_mods:
