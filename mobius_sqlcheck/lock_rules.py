@@ -42,9 +42,13 @@ def lock_table(forms: tuple[str, ...]) -> str:
             roles = measured["roles"]
             lock = ", ".join(f"{locks.display_mode(row['mode'])} ({role})" for role, row in roles.items() if row["mode"])
             rewritten = "yes" if any(row["rewrites"] for row in roles.values()) else "no"
-            scanned = {True: "yes", False: "no", None: "not measured"}[
-                True if any(row["scans"] for row in roles.values())
-                else (None if all(row["scans"] is None for row in roles.values()) else False)]
+            scanned = _scanned(list(roles.values()))
             lines.append(f"| `{entry['example']}` ({form}) | {servers.get(major, major)} | {lock or 'none'} "
                          f"| {rewritten} | {scanned} |")
     return "\n".join(lines)
+
+
+def _scanned(rows: list[dict]) -> str:
+    if any(row["scans"] for row in rows):
+        return "yes"
+    return "not measured" if all(row["scans"] is None for row in rows) else "no"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.catalog import Catalog, Column
@@ -447,7 +447,7 @@ def _create_trigger(node: dict, catalog: Catalog) -> list[Use]:
     return [Use(form, {"table": [nodes.relation_key(node["relation"])]})]
 
 
-def _policy(form: str) -> object:
+def _policy(form: str) -> Callable[[dict, Catalog], list[Use]]:
     def classify_policy(node: dict, catalog: Catalog) -> list[Use]:
         if "table" not in node:
             return []

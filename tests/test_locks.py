@@ -76,3 +76,9 @@ def test_explain_shows_the_measured_lock_rows() -> None:
     assert result.returncode == 0, result.stderr
     assert "(CREATE INDEX) | 15.18" in result.stdout
     assert "SHARE (table)" in result.stdout
+
+
+def test_every_alter_table_form_the_classifier_names_is_measured() -> None:
+    measured = locks.forms_measured()
+    named = {form for form in locks._SIMPLE_SUBCOMMANDS.values() if form is not None}
+    assert sorted(named - set(measured)) == []
