@@ -122,7 +122,9 @@ def parse_uri(uri: str) -> ConnInfo:
 
 # Characters libpq reads as structure in a URI's user information: written
 # raw in a password, libpq splits the URI in the wrong place.
-_RESERVED_IN_USERINFO = {"@": "%40", "/": "%2F", "?": "%3F", "#": "%23", "[": "%5B", "]": "%5D"}
+# libpq also refuses a raw space, quoting the text around it.
+_RESERVED_IN_USERINFO = {"@": "%40", "/": "%2F", "?": "%3F", "#": "%23", "[": "%5B", "]": "%5D", " ": "%20",
+                         "\t": "%09"}
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
@@ -154,7 +156,8 @@ def _check_userinfo(text: str, start: int, end: int) -> None:
         char = text[position]
         part = "password" if colon != -1 and position > colon else "user name"
         if char in _RESERVED_IN_USERINFO:
-            raise ConnStrError(f"an unencoded '{char}' in the {part}? percent-encode it as "
+            shown = {" ": "space", "\t": "tab"}.get(char, f"'{char}'")
+            raise ConnStrError(f"an unencoded {shown} in the {part}? percent-encode it as "
                                f"{_RESERVED_IN_USERINFO[char]}", position + 1)
         if char == "%" and not _PERCENT_ESCAPE.match(text, position):
             raise ConnStrError(f"a '%' in the {part} that starts no %XX escape? percent-encode it as %25",
@@ -408,22 +411,35 @@ def redact(text: str) -> str:
     """`text` with every password replaced by `***`: in URIs (however their
     password is written), key=value strings, password variables and keys,
     and SQL `PASSWORD '...'`."""
-    text = _redact_uris(text)
-    text = _redact_password_keys(text)
-    return SQL_PASSWORD.sub(_mask_sql, text)
+    pieces, done = [], 0
+    for start, end in secret_spans(text):
+        pieces.append(text[done:start] + MASK)
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def redact_uri(uri: str) -> str:
     return redact(uri)
 
 
-def _redact_uris(text: str) -> str:
-    """Mask every URI's user information after `user:`, up to the last `@`
-    its carrier allows: more than the password rather than a piece less."""
+def secret_spans(text: str) -> list[tuple[int, int]]:
+    """The character spans of `text` that `redact` masks, in order, disjoint."""
+    spans = sorted(_uri_secrets(text) + _key_secrets(text) + _sql_secrets(text))
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _uri_secrets(text: str) -> list[tuple[int, int]]:
+    """Each URI's user information after `user:`, up to the last `@` its
+    carrier allows: more than the password rather than a piece less."""
     starts = [m.start() for m in _SCHEME_IN_TEXT.finditer(text)]
-    if not starts:
-        return text
-    pieces, done = [], 0
+    spans = []
     for index, start in enumerate(starts):
         limit = starts[index + 1] if index + 1 < len(starts) else len(text)
         body = SCHEME.match(text, start).end()  # type: ignore[union-attr]
@@ -436,21 +452,16 @@ def _redact_uris(text: str) -> str:
                 area_end = close
         at = text.rfind("@", body, area_end)
         colon = text.find(":", body, at) if at != -1 else -1
-        if colon == -1 or text.startswith(MASK + "@", colon + 1):
-            continue
-        pieces.append(text[done:colon + 1] + MASK)
-        done = at
-    pieces.append(text[done:])
-    return "".join(pieces)
+        if colon != -1 and not text.startswith(MASK + "@", colon + 1):
+            spans.append((colon + 1, at))
+    return spans
 
 
-def _redact_password_keys(text: str) -> str:
-    pieces, done = [], 0
+def _key_secrets(text: str) -> list[tuple[int, int]]:
+    spans = []
     for match in PASSWORD_KEY.finditer(text):
         start = match.end()
-        if start < done:
-            continue
-        if text.startswith(MASK, start):
+        if text.startswith(MASK, start) or text.startswith(f"'{MASK}'", start) or text.startswith(f'"{MASK}"', start):
             continue
         if match.start() and text[match.start() - 1] in "?&":
             value = QUERY_VALUE.match(text, start)  # a URI's ?password=: up to the next parameter
@@ -460,17 +471,28 @@ def _redact_password_keys(text: str) -> str:
             value = (WORD_VALUE if match["sep"] == "=" else LINE_VALUE).match(text, start)
         if value is None or not value.group(0).strip("'\""):
             continue
-        quote = text[start] if text[start] in "'\"" else ""
-        pieces.append(text[done:start] + quote + MASK + quote)
-        done = value.end()
-    pieces.append(text[done:])
-    return "".join(pieces)
+        quoted = text[start] in "'\"" and value.end() - start >= 2 and text[value.end() - 1] == text[start]
+        spans.append((start + 1, value.end() - 1) if quoted else (start, value.end()))
+    return spans
 
 
-def _mask_sql(match: re.Match[str]) -> str:
-    if match["value"].strip("'") in ("", MASK):
-        return match.group(0)
-    return f"{match['key']}'{MASK}'"
+def _sql_secrets(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in SQL_PASSWORD.finditer(text):
+        value = match["value"]
+        if value.strip("'") in ("", MASK):
+            continue
+        start = match.start("value") + 1
+        spans.append((start, match.end("value") - (1 if len(value) > 1 and value.endswith("'") else 0)))
+    return spans
+
+
+def is_secret_at(text: str, start: int, end: int) -> bool:
+    """Whether [start, end) of `text` overlaps a password (judged on its line)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start:len(text) if line_end == -1 else line_end]
+    return any(s < end - line_start and start - line_start < e for s, e in secret_spans(line))
 
 
 # --- policy ---------------------------------------------------------------------
