@@ -38,7 +38,7 @@ from mobius_sqlcheck.migrations import (
 from mobius_sqlcheck.parse import TOO_DEEP, Decoder, ParsedFile, Statement, fast_decoder, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Rule, all_rules, expand_selectors
 from mobius_sqlcheck.source import ReadProblem, SourceFile, read_source
-from mobius_sqlcheck.suppressions import Suppression, find_suppressions
+from mobius_sqlcheck.suppressions import Suppression, find_suppressions, find_text_suppressions
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -503,6 +503,10 @@ def _run_file_rules(run: Run, migration: MigrationFile, source: SourceFile | Non
 
 
 def _run_text_rules(run: Run, source: SourceFile) -> None:
+    if source.path not in run.suppressions and not source.path.lower().endswith(".sql"):
+        suppressions = find_text_suppressions(source)
+        if suppressions:
+            run.suppressions[source.path] = suppressions
     context = TextContext(run.config, source)
     for rule in run.rules.by_scope.get("text", ()):
         run.call(rule, source.path, 0, context)
