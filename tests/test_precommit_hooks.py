@@ -148,6 +148,38 @@ def test_connections_hook_blocks_a_direct_connection(project: Project, hooks_rep
     assert passed.returncode == 0, _output(passed)
 
 
+def _readme_hook_ids() -> list[str]:
+    """The hooks the README's pre-commit snippet recommends."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = text.split("# .pre-commit-config.yaml\n", 1)[1].split("```", 1)[0]
+    config = yaml.safe_load(block)
+    return [hook["id"] for repo in config["repos"] for hook in repo["hooks"]]
+
+
+@pytest.mark.parametrize("project", [_readme_hook_ids()], indirect=True)
+def test_readme_hooks_pass_twice_on_a_locked_repository(project: Project) -> None:
+    """`lock`, then `pre-commit run --all-files`, twice: the format hook must
+    not rewrite a locked migration (the lint hook would then report MSC105,
+    and an applied migration would no longer match its checksum)."""
+    unformatted = "create   table brands (brand_id uuid primary key, name text not null);\n"
+    project.write("migrations/001_create_brands.sql", unformatted)
+    project.write("migrations/001_create_brands_rollback.sql", "drop   table if exists brands;\n")
+    locked = project.run(sys.executable, "-m", "mobius_sqlcheck", "lock")
+    assert locked.returncode == 0, _output(locked)
+    _git(project.root, "add", "-A")
+    for attempt in (1, 2):
+        done = project.run(sys.executable, "-m", "pre_commit", "run", "--all-files")
+        assert done.returncode == 0, f"run {attempt}:\n{_output(done)}"
+    assert (project.root / "migrations/001_create_brands.sql").read_text() == unformatted
+    # What is not locked is still formatted.
+    project.write("migrations/002_add_logo.sql", "alter   table brands add column logo text;\n")
+    project.write("migrations/002_add_logo_rollback.sql", "alter table brands drop column logo;\n")
+    _git(project.root, "add", "-A")
+    fixed = project.run(sys.executable, "-m", "pre_commit", "run", "--all-files")
+    assert fixed.returncode != 0 and "files were modified by this hook" in _output(fixed)
+    assert (project.root / "migrations/002_add_logo.sql").read_text() != "alter   table brands add column logo text;\n"
+
+
 # -- the manifest and this repository's own config ------------------------------------------
 
 
