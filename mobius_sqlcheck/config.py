@@ -195,6 +195,11 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
     return names.get(expected, str(expected)) if isinstance(expected, type) else "a value"
 
 
+# Timeouts the applier sets with SET LOCAL: checked here, not at `apply`.
+DURATION_KEYS = ("statement_timeout", "lock_timeout")
+DURATION = re.compile(r"[ \t]*[0-9]+(?:\.[0-9]+)?[ \t]*(?:us|ms|s|min|h|d)?[ \t]*")
+
+
 def _check_values(config: Config, source: str) -> None:
     from mobius_sqlcheck.rules import expand_selectors
 
@@ -210,6 +215,11 @@ def _check_values(config: Config, source: str) -> None:
             raise UsageError(f"{source}: {SECTION}.severity.{code} must be one of {', '.join(SEVERITIES)}")
     for key in ("index_name_pattern", "trigger_name_pattern", "constraint_name_pattern"):
         config.name_pattern(key)
+    for key in DURATION_KEYS:
+        if not DURATION.fullmatch(getattr(config, key)):
+            raise UsageError(f"{source}: {SECTION}.{key} = {getattr(config, key)!r} is not a duration: a number "
+                             "with a unit PostgreSQL accepts (us, ms, s, min, h, d), e.g. \"15min\" or \"10s\"; "
+                             "\"0\" means no limit")
     for version in config.grandfathered_duplicate_versions:
         if not version.isdigit():
             raise UsageError(f"{source}: {SECTION}.grandfathered_duplicate_versions: {version!r} is not a version number")
