@@ -144,7 +144,7 @@ class Outputs:
     msc501: set[tuple[str, int, int]]
 
 
-def _call(*argv: str) -> tuple[int, str]:
+def call(*argv: str) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -193,7 +193,7 @@ def lint_outputs(password: str) -> tuple[Outputs, list[Carrier]]:
     msc501: set[tuple[str, int, int]] = set()
     with project(files) as root:
         for fmt in LINT_FORMATS:
-            code, output = _call("lint", "--format", fmt, "--sarif-file", "out.sarif", *files)
+            code, output = call("lint", "--format", fmt, "--sarif-file", "out.sarif", *files)
             assert code == 1, output
             texts.append(output)
             if fmt == "json":
@@ -213,7 +213,7 @@ def database_outputs(password: str, urls: list[str]) -> list[str]:
             os.environ["DATABASE_URL"] = url
             for command in COMMANDS:
                 for fmt in ("text", "json"):
-                    code, output = _call(*command, "--migrations", "migrations", "--format", fmt)
+                    code, output = call(*command, "--migrations", "migrations", "--format", fmt)
                     assert code in (1, 2), output  # cannot connect / malformed: never 0, never a crash
                     if url == urls[-1]:  # percent-encoded: well-formed, so the connection is really tried
                         assert code == 1 and "cannot connect to" in output, output
