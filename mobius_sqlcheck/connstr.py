@@ -286,6 +286,7 @@ _SCHEME_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_])postgres(?:ql)?(?:\+[A-Za-z0-9_]
 # The URI is the whole value: `KEY=`, `export KEY=`, `key: `, `"key": ` before it on its line.
 _VALUE_START = re.compile(r"""^[ \t]*(?:export[ \t]+)?["']?[\w.\-]+["']?[ \t]*(?:=|:[ \t])[ \t]*$""")
 QUOTES = "'\"`"
+_KEY_LOOKBACK = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +317,7 @@ def _span_at(text: str, start: int, limit: int) -> UriSpan:
 
 
 def _span_in(text: str, start: int, body: int, area_end: int, whole_area: bool) -> UriSpan:
-    ats = [i for i in range(body, area_end) if text[i] == "@"]
+    ats = _last_ats(text, body, area_end)
     at, end = _choose_at(text, body, area_end, ats, whole_area)
     if at is None:
         return UriSpan(start, end, None, None)
@@ -324,18 +325,32 @@ def _span_in(text: str, start: int, body: int, area_end: int, whole_area: bool) 
     return UriSpan(start, end, (colon + 1, at) if colon != -1 else None, at)
 
 
+def _last_ats(text: str, start: int, end: int, most: int = 32) -> list[int]:
+    """The last `most` `@` in [start, end): a password holds a few, and a line of
+    thousands must not cost a host-list match each."""
+    found: list[int] = []
+    position = end
+    while len(found) < most:
+        position = text.rfind("@", start, position)
+        if position == -1:
+            break
+        found.append(position)
+    return found[::-1]
+
+
 def _area_end(text: str, start: int, body: int, limit: int) -> tuple[int, bool]:
     """Where the URI's carrier ends it, and whether the URI must fill that area."""
-    line_end = text.find("\n", body)
-    line_end = min(limit, len(text) if line_end == -1 else line_end)
+    line_end = text.find("\n", body, limit)
+    line_end = limit if line_end == -1 else line_end
     before = text[start - 1] if start else ""
     if before and before in QUOTES:
         close = _closing_quote(text, body, line_end, before)
         if "@" in text[body:close] or "@" not in text[close:line_end]:
             return close, True
         return line_end, False  # an unescaped quote in the password: `"...:say "hi"@host..."`
-    line_start = text.rfind("\n", 0, start) + 1
-    if _VALUE_START.match(text, line_start, start) or _VALUE_START.match(text[line_start:start]):
+    # A key is short: look back a little, not to the start of a long line.
+    line_start = text.rfind("\n", max(0, start - _KEY_LOOKBACK), start) + 1
+    if (line_start or start <= _KEY_LOOKBACK) and _VALUE_START.match(text[line_start:start]):
         return len(text[:line_end].rstrip()), True
     space = re.compile(r"\s").search(text, body, line_end)
     return (space.start() if space else line_end), False
@@ -443,8 +458,8 @@ def _uri_secrets(text: str) -> list[tuple[int, int]]:
     for index, start in enumerate(starts):
         limit = starts[index + 1] if index + 1 < len(starts) else len(text)
         body = SCHEME.match(text, start).end()  # type: ignore[union-attr]
-        line_end = text.find("\n", body)
-        area_end = min(limit, len(text) if line_end == -1 else line_end)
+        line_end = text.find("\n", body, limit)
+        area_end = limit if line_end == -1 else line_end
         before = text[start - 1] if start else ""
         if before and before in QUOTES:
             close = _closing_quote(text, body, area_end, before)
