@@ -107,7 +107,8 @@ def _tracked_files() -> list[Path]:
 
 
 def test_no_document_or_code_points_outside_the_clone() -> None:
-    outside = re.compile(r"\.\./shared|/work/")
+    # Spelled in pieces so that this file does not match itself.
+    outside = re.compile(r"\.\./" + "shared" + "|/" + "work/")
     for path in _tracked_files():
         if path.suffix in (".md", ".py", ".yaml", ".yml", ".toml", ".sql", ".txt", ".sh"):
             text = path.read_text(encoding="utf-8", errors="replace")
