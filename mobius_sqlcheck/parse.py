@@ -418,10 +418,7 @@ def _near_a_password(text: str, location: int) -> bool:
         return False
     from mobius_sqlcheck.connstr import is_secret_at
 
-    token_end = location
-    while token_end < len(text) and not text[token_end].isspace():
-        token_end += 1
-    return is_secret_at(text, location, max(token_end, location + 1))
+    return is_secret_at(text, location, location + 1)
 
 
 def _short_message(message: str) -> str:
