@@ -14,6 +14,13 @@ deployment.
 
 Scanned text is full of templates, so an unresolved placeholder
 (`${PORT}`, `$DB_PORT`, `<port>`, `[port]`, `{{ port }}`) is never a finding.
+
+Passwords are pasted as they are: `@`, `/`, `?`, `#`, quotes and spaces
+unencoded. The lint and `redact` read a URI leniently (its user information
+runs to the last `@` the carrier allows, see `uri_spans`), so such a URI is
+still found and its password still masked; `redact` is the one place every
+output goes through. The applier is strict (`check_strict`): it refuses
+what libpq would misread, by position, never quoting the string.
 """
 
 from __future__ import annotations
@@ -432,10 +439,6 @@ def redact(text: str) -> str:
         done = end
     pieces.append(text[done:])
     return "".join(pieces)
-
-
-def redact_uri(uri: str) -> str:
-    return redact(uri)
 
 
 def secret_spans(text: str) -> list[tuple[int, int]]:
