@@ -572,8 +572,27 @@ def _to_diagnostic(run: Run, raw: _Raw) -> Diagnostic:
     else:  # a file-level finding on an unreadable file (or no file at all)
         line = column = end_line = end_column = 1
     hint = redacted(raw.hint) if raw.hint else raw.hint
+    message = redacted(raw.message)
+    if source is not None and _inside_a_password(source, line, column):
+        message = f"{raw.rule.name}: a finding inside what looks like a password (its text is not shown)"
     return Diagnostic(raw.path, line, column, end_line, end_column, raw.rule.code, raw.rule.name,
-                      run.rules.severity[raw.rule.code], redacted(raw.message), hint)
+                      run.rules.severity[raw.rule.code], message, hint)
+
+
+def _inside_a_password(source: SourceFile, line: int, column: int) -> bool:
+    """A `'` in a password ends an SQL string, and what follows becomes
+    tokens a rule may quote (an identifier, the text near a syntax error)."""
+    starts = source.line_starts()
+    if line > len(starts):
+        return False
+    end = starts[line] if line < len(starts) else len(source.data)
+    text = source.data[starts[line - 1]:end].decode("utf-8", "replace")
+    lowered = text.lower()
+    if "://" not in lowered and "password" not in lowered:
+        return False
+    from mobius_sqlcheck.connstr import is_secret_at
+
+    return is_secret_at(text, column - 1, column)
 
 
 # -- used by the applier ----------------------------------------------------------------

@@ -20,8 +20,6 @@ from typing import Callable, NamedTuple
 from pglast import parser as pg_parser
 
 from mobius_sqlcheck.diagnostics import redacted
-
-MASK = "***"  # connstr.MASK, without importing connstr on the hook's start-up path
 from mobius_sqlcheck.source import SourceFile, skip_trivia
 
 # A psql meta-command starts with a backslash at the beginning of a line.
@@ -403,22 +401,7 @@ def _syntax_problem(text: str, byte_base: int, error: pg_parser.ParseError) -> P
     if message.endswith("at end of input"):
         char_location = len(text.rstrip())
     offset = byte_base + len(text[:char_location].encode("utf-8"))
-    if _near_a_password(text, char_location):
-        message = message.partition(' at or near "')[0] + f' at or near "{MASK}"'
     return ParseProblem("MSC001", offset, offset, _short_message(message))
-
-
-def _near_a_password(text: str, location: int) -> bool:
-    """Whether the token the error quotes is part of a password: a `'` in a
-    password ends an SQL string, and the error then quotes the rest of it."""
-    line_start = text.rfind("\n", 0, location) + 1
-    line_end = text.find("\n", location)
-    line = text[line_start:len(text) if line_end == -1 else line_end].lower()
-    if "://" not in line and "password" not in line:
-        return False
-    from mobius_sqlcheck.connstr import is_secret_at
-
-    return is_secret_at(text, location, location + 1)
 
 
 def _short_message(message: str) -> str:

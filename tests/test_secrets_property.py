@@ -30,7 +30,9 @@ BOUNDED = settings(max_examples=25, deadline=None, database=None,
 # Passwords that leaked or hid a direct connection before: a raw `#`, `@`,
 # `?`, `/`, quotes, a space, a backtick, a `%` that starts no escape, non-ASCII.
 ISSUE_PASSWORDS = ["xK9#mP2qL", "My@Secret", "My?Secret", "ab/cd/ef", "it's-mine", 'say "hi" now',
-                   "has space here", "back`tick`", "100%pure", "pä55wörd€", "p@h:5432/x?y=z", "a'\\''b\"c"]
+                   "has space here", "back`tick`", "100%pure", "pä55wörd€", "p@h:5432/x?y=z", "a'\\''b\"c",
+                   # Found by the property: a `'` ends the SQL string, a rule then quoted the rest.
+                   "'0001", "'\"000"]
 
 
 # Computed once (not fixtures: hypothesis would print them with each failure).
