@@ -85,7 +85,6 @@ def trace_migrations(url: str, migration_set: MigrationSet, version: int = locks
     with psycopg.connect(url, prepare_threshold=None) as conn:
         for migration in migration_set.forwards:
             script = load_script(migration.path)
-            catalog.current_path = migration.path
             if seed_rows:
                 seed(conn, seed_rows)
             result = _trace_file(conn, script, catalog, version, lock_timeout)
@@ -190,8 +189,13 @@ def _replay(catalog: Catalog, statement: Statement, script: Script) -> None:
     """Into the catalog, as the linter replays it: with the DDL inside DO blocks and function bodies."""
     from mobius_sqlcheck.plpgsql import embedded_statements
 
+    from mobius_sqlcheck.lint.replay import Replayed, replay_statement
+
+    replayed = Replayed([], set(), [])
     for each in [statement, *embedded_statements(statement, script.source)]:
-        catalog.apply(each)
+        replay_statement(catalog, each, script.path, replayed)
+    if replayed.failures:
+        raise replayed.failures[0].error  # a catalog bug: the trace cannot go on without it
 
 
 def _copies_from_client(statement: Statement) -> bool:

@@ -222,7 +222,7 @@ EXAMPLES = [
 def replayed_catalog() -> Catalog:
     catalog = Catalog()
     for statement in _statements(SCHEMA):
-        catalog.apply(statement)
+        catalog.apply(statement, "schema.sql")
     return catalog
 
 
@@ -423,7 +423,7 @@ def merge(existing: dict, major: str, version: str, results: dict[str, dict]) ->
     servers = dict(existing.get("servers", {}))
     servers[major] = version
     forms = {name: dict(entry) for name, entry in existing.get("forms", {}).items()}
-    for name, entry in forms.items():
+    for entry in forms.values():
         entry["versions"] = {k: v for k, v in entry["versions"].items() if k != major}
     for name, measured in results.items():
         entry = forms.setdefault(name, {"example": measured["example"], "versions": {}})

@@ -61,7 +61,7 @@ def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:
         os.listdir(directory)  # load_migration_set reads an unlistable directory as empty
     except OSError as error:
         raise UsageError(f"cannot read migrations directory {directory}: {error.strerror or error}") from None
-    config.migrations = directory
+    config = config.replace(migrations=directory)
     migration_set = load_migration_set(directory)
     if not migration_set.forwards:
         # A broken checkout or a wrong path must not pass as "up to date", nor
@@ -96,6 +96,6 @@ def open_session(args: argparse.Namespace, command: str) -> Session:
     target = make_target(resolve_url(args.database_url), url_source(args.database_url))
     reporter.database = target.display
     reporter.note(f"database: {target.display}")
-    for problem in check_policy(target, config.pooler_port, config.allowed_hosts, args.allow_direct):
+    for problem in check_policy(target, config.pooler_port, list(config.allowed_hosts), args.allow_direct):
         reporter.note(f"warning: {problem} (allowed by --allow-direct)")
     return Session(config, migration_set, Database(target), reporter)

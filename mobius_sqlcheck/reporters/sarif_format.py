@@ -6,8 +6,7 @@ import json
 from urllib.parse import quote
 
 from mobius_sqlcheck import __version__
-from mobius_sqlcheck.engine import LintResult
-from mobius_sqlcheck.rules import all_rules
+from mobius_sqlcheck.diagnostics import LintResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # No `informationUri`: the project has no public home yet, and SARIF readers
@@ -15,7 +14,7 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def render(result: LintResult, colour: bool = False) -> str:
-    rules = list(all_rules().values())
+    rules = list(result.rules.values())
     index = {rule.code: position for position, rule in enumerate(rules)}
     document = {
         "$schema": SCHEMA,

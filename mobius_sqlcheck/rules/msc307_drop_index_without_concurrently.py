@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from mobius_sqlcheck import lock_rules, nodes
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.rules._support import lock_rules
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.parse import Statement

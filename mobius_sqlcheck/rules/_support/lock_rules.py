@@ -4,7 +4,8 @@ that `explain` shows."""
 
 from __future__ import annotations
 
-from mobius_sqlcheck import alter_table, locks, nodes
+from mobius_sqlcheck import locks, nodes
+from mobius_sqlcheck.rules._support import alter_table
 from mobius_sqlcheck.context import StatementContext
 
 
