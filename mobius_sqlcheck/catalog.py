@@ -1,26 +1,60 @@
-"""The catalog: what the migrations have created so far, replayed statement by
-statement.
+"""The catalog: a typed model of what the migrations have created so far,
+replayed statement by statement.
 
-The engine replays every forward migration in order; rules read the catalog as
-it stood before their statement. To check a rollback, the engine forks the
-catalog (a cheap copy-on-write layer), replays the rollback on the fork, and
-asks which of the forward migration's objects still exist.
+Every kind of object has its own key type (`RelationKey`, `PartKey` for what
+belongs to one table, `FunctionKey` with the argument types, so overloads are
+distinct objects) and its own record. Reverse links (a table's indexes,
+triggers and policies, the tables whose foreign keys point at a table, the
+triggers calling a function) are not fields anyone keeps in sync: the
+catalog derives them from the records, in the `put_*`/`remove_*` primitives
+below and nowhere else, and answers them through `indexes_on`,
+`triggers_on`, `policies_on`, `referrers_of` and `triggers_calling`.
 
-`apply(statement)` returns the objects a statement created, as `ObjectRef`s.
-Implicit removal lives here, in one place: DROP TABLE takes its indexes,
-triggers, policies and columns; DROP FUNCTION ... CASCADE takes the triggers
-that call it; DROP SCHEMA ... CASCADE takes everything in the schema.
+`apply(statement, path)` replays one statement and returns the objects it
+created as `ObjectRef`s; `path` is where they are recorded as created (the
+caller says it; the catalog keeps no "current file"). Implicit removal lives
+here, in one place: DROP TABLE takes its indexes, triggers, policies and
+columns; DROP FUNCTION ... CASCADE takes the triggers that call it; DROP
+SCHEMA ... CASCADE takes everything in the schema.
+
+To check a rollback, the engine forks the catalog (a cheap copy-on-write
+layer), replays the rollback on the fork, and asks which of the forward
+migration's objects still exist.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, MutableMapping, NamedTuple
+from typing import Any, Callable, Iterator, Literal, MutableMapping, NamedTuple, TypeVar, get_args
 
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.nodes import UNKNOWN
 from mobius_sqlcheck.parse import Statement
 
-BUCKETS_TABLE = ("storage", "buckets")
+RelationKind = Literal["table", "view", "materialized view", "sequence"]
+Kind = Literal["table", "view", "materialized view", "sequence", "column", "index", "trigger", "policy",
+               "function", "type", "schema", "extension", "bucket"]
+NamedKind = Literal["type", "schema", "extension"]
+RELATION_KINDS: frozenset[str] = frozenset(get_args(RelationKind))
+
+RelationKey = tuple[str, str]  # (schema, name): tables, views, sequences, indexes, types
+PartKey = tuple[str, str, str]  # (schema, table, name): a column, trigger or policy of one table
+
+
+class FunctionKey(NamedTuple):
+    """A function's identity: PostgreSQL tells overloads apart by the types
+    of their input arguments, so `f(int4)` and `f(text)` are two functions."""
+
+    schema: str
+    name: str
+    args: tuple[str, ...]
+
+    def display(self) -> str:
+        return f"{self.schema}.{self.name}" + (f"({', '.join(self.args)})" if self.args else "")
+
+
+ObjectKey = RelationKey | PartKey | FunctionKey | tuple[str]
+
+BUCKETS_TABLE: RelationKey = ("storage", "buckets")
 
 # Records are NamedTuples (immutable: a change makes a new one with
 # `_replace`) or plain classes with a `copy()`, not dataclasses: the catalog is
@@ -36,20 +70,29 @@ class Origin(NamedTuple):
 
 
 class ObjectRef(NamedTuple):
-    """A catalog object: `kind` and its key, e.g. ("index", ("public", "idx_brands_org"))."""
+    """A catalog object: its kind and its key, e.g. ("index", ("public", "idx_brands_org"))."""
 
-    kind: str
-    key: tuple[str, ...]
+    kind: Kind
+    key: ObjectKey
+
+    def relation(self) -> RelationKey:
+        """(schema, name) of a relation or an index, or of the table a column,
+        trigger or policy belongs to."""
+        key: Any = self.key  # a RelationKey or PartKey for those kinds
+        return (key[0], key[1])
 
     def describe(self) -> str:
+        key = self.key
+        if isinstance(key, FunctionKey):
+            return f"function {key.display()}"
         if self.kind == "column":
-            return f"column {nodes.display(self.key)}"
-        if self.kind in ("trigger", "policy"):
-            schema, table, name = self.key
+            return f"column {nodes.display(key)}"
+        if self.kind in ("trigger", "policy") and len(key) == 3:
+            schema, table, name = key
             return f"{self.kind} {name} on {schema}.{table}"
         if self.kind == "bucket":
-            return f"storage bucket '{self.key[0]}'"
-        return f"{self.kind} {nodes.display(self.key)}"
+            return f"storage bucket '{key[0]}'"
+        return f"{self.kind} {nodes.display(key)}"
 
 
 class Column(NamedTuple):
@@ -65,7 +108,7 @@ class Column(NamedTuple):
 class ForeignKey(NamedTuple):
     name: str
     columns: tuple[str, ...]
-    target: tuple[str, str]
+    target: RelationKey
 
 
 class Check(NamedTuple):
@@ -81,27 +124,23 @@ class Check(NamedTuple):
 
 
 class Table:
-    """A relation: kind "table", "view", "materialized view" or "sequence".
-    `external` marks a table only ever altered here (a platform table such as
-    auth.users), never created."""
+    """A relation of one of the `RelationKind`s. `external` marks a table
+    only ever altered here (a platform table such as auth.users), never
+    created. Its indexes, triggers and policies are asked of the catalog."""
 
     __slots__ = ("schema", "name", "kind", "columns", "rls_enabled", "rls_forced", "foreign_keys", "checks",
-                 "referenced_by", "indexes", "triggers", "policies", "temporary", "external", "origin")
+                 "temporary", "external", "origin")
 
-    def __init__(self, schema: str, name: str, kind: str = "table", temporary: bool = False,
+    def __init__(self, schema: str, name: str, kind: RelationKind = "table", temporary: bool = False,
                  external: bool = False, origin: Origin | None = None) -> None:
         self.schema = schema
         self.name = name
-        self.kind = kind
+        self.kind: RelationKind = kind
         self.columns: dict[str, Column] = {}
         self.rls_enabled = False
         self.rls_forced = False  # FORCE ROW LEVEL SECURITY: binds the owner too; does not enable RLS
-        self.foreign_keys: list[ForeignKey] = []
+        self.foreign_keys: tuple[ForeignKey, ...] = ()  # changed only through Catalog.set_foreign_keys
         self.checks: dict[str, Check] = {}
-        self.referenced_by: set[tuple[str, str]] = set()  # tables with a foreign key into this one
-        self.indexes: set[str] = set()
-        self.triggers: set[str] = set()
-        self.policies: set[str] = set()
         self.temporary = temporary
         self.external = external
         self.origin = origin
@@ -110,7 +149,7 @@ class Table:
         return f"Table({self.schema}.{self.name}, {self.kind})"
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> RelationKey:
         return (self.schema, self.name)
 
     def copy(self) -> Table:
@@ -118,55 +157,60 @@ class Table:
         clone.columns = dict(self.columns)
         clone.rls_enabled = self.rls_enabled
         clone.rls_forced = self.rls_forced
-        clone.foreign_keys = list(self.foreign_keys)
+        clone.foreign_keys = self.foreign_keys
         clone.checks = dict(self.checks)
-        clone.referenced_by = set(self.referenced_by)
-        clone.indexes = set(self.indexes)
-        clone.triggers = set(self.triggers)
-        clone.policies = set(self.policies)
         return clone
 
 
 class Index(NamedTuple):
     schema: str
     name: str
-    table: tuple[str, str]
+    table: RelationKey
     unique: bool = False
     partial: bool = False
     columns: frozenset[str] = frozenset()  # read by its keys, expressions or predicate
     origin: Origin | None = None
+
+    @property
+    def key(self) -> RelationKey:
+        return (self.schema, self.name)
 
 
 class Trigger(NamedTuple):
     schema: str
     table: str
     name: str
-    function: tuple[str, str]
+    function: FunctionKey
     origin: Origin | None = None
 
+    @property
+    def key(self) -> PartKey:
+        return (self.schema, self.table, self.name)
 
-class Function:
-    __slots__ = ("schema", "name", "security_definer", "search_path_fixed", "volatility", "triggers", "origin")
 
-    def __init__(self, schema: str, name: str, origin: Origin | None = None) -> None:
-        self.schema = schema
-        self.name = name
-        self.security_definer = False
-        self.search_path_fixed = False
-        self.volatility = "v"  # PostgreSQL's default for a user function
-        self.triggers: set[tuple[str, str, str]] = set()
-        self.origin = origin
+class Policy(NamedTuple):
+    schema: str
+    table: str
+    name: str
+    origin: Origin | None = None
 
-    def __repr__(self) -> str:
-        return f"Function({self.schema}.{self.name})"
+    @property
+    def key(self) -> PartKey:
+        return (self.schema, self.table, self.name)
 
-    def copy(self) -> Function:
-        clone = Function(self.schema, self.name, self.origin)
-        clone.security_definer = self.security_definer
-        clone.search_path_fixed = self.search_path_fixed
-        clone.volatility = self.volatility
-        clone.triggers = set(self.triggers)
-        return clone
+
+class Function(NamedTuple):
+    schema: str
+    name: str
+    args: tuple[str, ...] = ()  # input argument types, as in FunctionKey
+    security_definer: bool = False
+    search_path_fixed: bool = False
+    volatility: str = "v"  # PostgreSQL's default for a user function
+    origin: Origin | None = None
+
+    @property
+    def key(self) -> FunctionKey:
+        return FunctionKey(self.schema, self.name, self.args)
 
 
 class Bucket(NamedTuple):
@@ -178,26 +222,30 @@ class Bucket(NamedTuple):
 
 
 class Named(NamedTuple):
-    """Objects tracked only by name: types, policies, schemas, extensions."""
+    """Objects tracked only by name: types, schemas, extensions."""
 
-    kind: str
-    key: tuple[str, ...]
+    kind: NamedKind
+    key: RelationKey | tuple[str]  # (schema, name) of a type; (name,) of a schema or extension
     origin: Origin | None = None
 
 
-class Layer(MutableMapping):
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Layer(MutableMapping[K, V]):
     """A dict over a read-only base dict: writes and deletions stay in the layer."""
 
-    _DELETED = object()
+    _DELETED: Any = object()
 
-    def __init__(self, base: MutableMapping) -> None:
+    def __init__(self, base: MutableMapping[K, V]) -> None:
         self._base = base
-        self._own: dict = {}
+        self._own: dict[K, V] = {}
 
-    def owns(self, key: object) -> bool:
+    def owns(self, key: K) -> bool:
         return key in self._own and self._own[key] is not self._DELETED
 
-    def __getitem__(self, key: object) -> Any:
+    def __getitem__(self, key: K) -> V:
         if key in self._own:
             value = self._own[key]
             if value is self._DELETED:
@@ -205,14 +253,14 @@ class Layer(MutableMapping):
             return value
         return self._base[key]
 
-    def __setitem__(self, key: object, value: Any) -> None:
+    def __setitem__(self, key: K, value: V) -> None:
         self._own[key] = value
 
-    def __delitem__(self, key: object) -> None:
+    def __delitem__(self, key: K) -> None:
         self[key]  # raises KeyError when missing
         self._own[key] = self._DELETED
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[K]:
         for key in self._base:
             if key not in self._own:
                 yield key
@@ -228,45 +276,69 @@ def _owns(mapping: MutableMapping, key: object) -> bool:
     return not isinstance(mapping, Layer) or mapping.owns(key)
 
 
+def _add(links: MutableMapping[K, frozenset], key: K, member: object) -> None:
+    links[key] = links.get(key, frozenset()) | {member}
+
+
+def _discard(links: MutableMapping[K, frozenset], key: K, member: object) -> None:
+    members = links.get(key)
+    if members is not None and member in members:
+        rest = members - {member}
+        if rest:
+            links[key] = rest
+        else:
+            del links[key]
+
+
+class _At(NamedTuple):
+    """The statement being replayed and the file it is recorded in."""
+
+    path: str
+    statement: Statement
+
+    def origin(self, node_location: int = -1) -> Origin:
+        statement = self.statement
+        return Origin(self.path, statement.offset(node_location) if node_location >= 0 else statement.start)
+
+
 class Catalog:
     def __init__(self) -> None:
-        self.tables: MutableMapping[tuple[str, str], Table] = {}
-        self.indexes: MutableMapping[tuple[str, str], Index] = {}
-        self.triggers: MutableMapping[tuple[str, str, str], Trigger] = {}
-        self.functions: MutableMapping[tuple[str, str], Function] = {}
+        self.tables: MutableMapping[RelationKey, Table] = {}
+        self.indexes: MutableMapping[RelationKey, Index] = {}
+        self.triggers: MutableMapping[PartKey, Trigger] = {}
+        self.policies: MutableMapping[PartKey, Policy] = {}
+        self.functions: MutableMapping[FunctionKey, Function] = {}
         self.buckets: MutableMapping[str, Bucket] = {}
-        self.named: MutableMapping[tuple[str, tuple[str, ...]], Named] = {}
-        self.current_path = ""
+        self.named: MutableMapping[tuple[NamedKind, RelationKey | tuple[str]], Named] = {}
+        # Reverse links, derived from the records by the put_/remove_ primitives only.
+        self._indexes_on: MutableMapping[RelationKey, frozenset[RelationKey]] = {}
+        self._triggers_on: MutableMapping[RelationKey, frozenset[PartKey]] = {}
+        self._policies_on: MutableMapping[RelationKey, frozenset[PartKey]] = {}
+        self._referrers: MutableMapping[RelationKey, frozenset[RelationKey]] = {}
+        self._callers: MutableMapping[FunctionKey, frozenset[PartKey]] = {}
+        self._overloads: MutableMapping[RelationKey, frozenset[FunctionKey]] = {}
+        self._dependents: MutableMapping[RelationKey, frozenset[RelationKey]] = {}  # views reading a relation
+
+    _MAPS = ("tables", "indexes", "triggers", "policies", "functions", "buckets", "named", "_indexes_on",
+             "_triggers_on", "_policies_on", "_referrers", "_callers", "_overloads", "_dependents")
 
     # -- forking ---------------------------------------------------------
 
     def fork(self) -> Catalog:
         """A copy-on-write child: changes to it never reach this catalog."""
         child = Catalog.__new__(Catalog)
-        child.tables = Layer(self.tables)
-        child.indexes = Layer(self.indexes)
-        child.triggers = Layer(self.triggers)
-        child.functions = Layer(self.functions)
-        child.buckets = Layer(self.buckets)
-        child.named = Layer(self.named)
-        child.current_path = self.current_path
+        for name in self._MAPS:
+            setattr(child, name, Layer(getattr(self, name)))
         return child
 
-    def _table_for_update(self, key: tuple[str, str]) -> Table | None:
+    def _table_for_update(self, key: RelationKey) -> Table | None:
         table = self.tables.get(key)
         if table is not None and not _owns(self.tables, key):
             table = table.copy()
             self.tables[key] = table
         return table
 
-    def _function_for_update(self, key: tuple[str, str]) -> Function | None:
-        function = self.functions.get(key)
-        if function is not None and not _owns(self.functions, key):
-            function = function.copy()
-            self.functions[key] = function
-        return function
-
-    def _external_table(self, key: tuple[str, str]) -> Table:
+    def _external_table(self, key: RelationKey) -> Table:
         """A table altered but never created here: a platform table."""
         table = self._table_for_update(key)
         if table is None:
@@ -276,84 +348,166 @@ class Catalog:
 
     # -- questions rules ask ---------------------------------------------
 
-    def table(self, key: tuple[str, str]) -> Table | None:
+    def table(self, key: RelationKey) -> Table | None:
         return self.tables.get(key)
 
+    def indexes_on(self, table: RelationKey) -> list[Index]:
+        return [self.indexes[key] for key in sorted(self._indexes_on.get(table, ()))]
+
+    def triggers_on(self, table: RelationKey) -> list[Trigger]:
+        return [self.triggers[key] for key in sorted(self._triggers_on.get(table, ()))]
+
+    def policies_on(self, table: RelationKey) -> list[Policy]:
+        return [self.policies[key] for key in sorted(self._policies_on.get(table, ()))]
+
+    def referrers_of(self, table: RelationKey) -> frozenset[RelationKey]:
+        """The tables with a foreign key into `table` (itself, for a self-reference)."""
+        return self._referrers.get(table, frozenset())
+
+    def dependents_of(self, relation: RelationKey) -> frozenset[RelationKey]:
+        """The views and materialized views whose query reads `relation`."""
+        return self._dependents.get(relation, frozenset())
+
+    def add_dependent(self, relation: RelationKey, view: RelationKey) -> None:
+        _add(self._dependents, relation, view)
+
+    def triggers_calling(self, function: FunctionKey) -> frozenset[PartKey]:
+        return self._callers.get(function, frozenset())
+
+    def overloads(self, name: RelationKey) -> list[Function]:
+        """Every function of that schema and name, whatever its arguments."""
+        return [self.functions[key] for key in sorted(self._overloads.get(name, ()))]
+
+    def resolve_function(self, name: RelationKey, args: tuple[str, ...] | None) -> FunctionKey | None:
+        """The function a name (with argument types, or None when a statement
+        gave none) designates, as PostgreSQL resolves it: without argument
+        types the name must be unique."""
+        if args is not None:
+            key = FunctionKey(name[0], name[1], args)
+            return key if key in self.functions else None
+        candidates = self._overloads.get(name, frozenset())
+        return next(iter(candidates)) if len(candidates) == 1 else None
+
     def exists(self, ref: ObjectRef) -> bool:
-        kind, key = ref.kind, ref.key
-        if kind in ("table", "view", "materialized view", "sequence"):
-            return key in self.tables
-        if kind == "column":
-            table = self.tables.get(key[:2])
-            return table is not None and key[2] in table.columns
-        if kind == "index":
-            return key in self.indexes
-        if kind == "trigger":
-            return key in self.triggers
-        if kind == "function":
-            return key in self.functions
-        if kind == "bucket":
-            return key[0] in self.buckets
-        return (kind, key) in self.named
+        return self.record(ref) is not None
 
     def origin_of(self, ref: ObjectRef) -> Origin | None:
-        kind, key = ref.kind, ref.key
+        found = self.record(ref)
+        return found.origin if found is not None else None
+
+    def record(self, ref: ObjectRef) -> Any:
+        """The record `ref` names, or None."""
+        kind: Any = ref.kind
+        key: Any = ref.key  # their types go together (see ObjectKey)
+        if kind in RELATION_KINDS:
+            return self.tables.get(key)
         if kind == "column":
             table = self.tables.get(key[:2])
-            column = table.columns.get(key[2]) if table else None
-            return column.origin if column else None
-        holder = {
-            "index": self.indexes,
-            "trigger": self.triggers,
-            "function": self.functions,
-        }.get(kind)
-        if holder is not None:
-            found = holder.get(key)
-        elif kind == "bucket":
-            found = self.buckets.get(key[0])
-        elif kind in ("table", "view", "materialized view", "sequence"):
-            found = self.tables.get(key)
-        else:
-            found = self.named.get((kind, key))
-        return found.origin if found else None
+            return table.columns.get(key[2]) if table is not None else None
+        if kind == "index":
+            return self.indexes.get(key)
+        if kind == "trigger":
+            return self.triggers.get(key)
+        if kind == "policy":
+            return self.policies.get(key)
+        if kind == "function":
+            return self.functions.get(key)
+        if kind == "bucket":
+            return self.buckets.get(key[0])
+        return self.named.get((kind, key))
+
+    # -- the only places that change records with reverse links ------------
+
+    def put_index(self, index: Index) -> None:
+        self.indexes[index.key] = index
+        _add(self._indexes_on, index.table, index.key)
+        self._external_table(index.table)
+
+    def remove_index(self, key: RelationKey) -> Index | None:
+        index = self.indexes.pop(key, None)
+        if index is not None:
+            _discard(self._indexes_on, index.table, key)
+        return index
+
+    def put_trigger(self, trigger: Trigger) -> None:
+        self.triggers[trigger.key] = trigger
+        _add(self._triggers_on, (trigger.schema, trigger.table), trigger.key)
+        _add(self._callers, trigger.function, trigger.key)
+        self._external_table((trigger.schema, trigger.table))
+
+    def remove_trigger(self, key: PartKey) -> Trigger | None:
+        trigger = self.triggers.pop(key, None)
+        if trigger is not None:
+            _discard(self._triggers_on, key[:2], key)
+            _discard(self._callers, trigger.function, key)
+        return trigger
+
+    def put_policy(self, policy: Policy) -> None:
+        self.policies[policy.key] = policy
+        _add(self._policies_on, (policy.schema, policy.table), policy.key)
+        self._external_table((policy.schema, policy.table))
+
+    def remove_policy(self, key: PartKey) -> Policy | None:
+        policy = self.policies.pop(key, None)
+        if policy is not None:
+            _discard(self._policies_on, key[:2], key)
+        return policy
+
+    def put_function(self, function: Function) -> None:
+        self.functions[function.key] = function
+        _add(self._overloads, (function.schema, function.name), function.key)
+
+    def remove_function(self, key: FunctionKey) -> Function | None:
+        function = self.functions.pop(key, None)
+        if function is not None:
+            _discard(self._overloads, (key.schema, key.name), key)
+        return function
+
+    def set_foreign_keys(self, table: Table, foreign_keys: tuple[ForeignKey, ...]) -> None:
+        """Give `table` (owned by this catalog) these foreign keys; the
+        tables it stops or starts referencing learn of it."""
+        before = {fk.target for fk in table.foreign_keys}
+        table.foreign_keys = foreign_keys
+        after = {fk.target for fk in foreign_keys}
+        for target in before - after:
+            _discard(self._referrers, target, table.key)
+        for target in after - before:
+            _add(self._referrers, target, table.key)
 
     # -- replay ----------------------------------------------------------
 
-    def apply(self, statement: Statement) -> list[ObjectRef]:
-        """Replay one statement; returns the objects it created."""
+    def apply(self, statement: Statement, path: str) -> list[ObjectRef]:
+        """Replay one statement of the file at `path`; returns the objects it created."""
         handler = _HANDLERS.get(statement.node_type)
         if handler is None:
             return []
-        return handler(self, statement, statement.node)
-
-    def origin(self, statement: Statement, node_location: int = -1) -> Origin:
-        return Origin(self.current_path, statement.offset(node_location) if node_location >= 0 else statement.start)
+        return handler(self, _At(path, statement), statement.node)
 
 
 # ---------------------------------------------------------------------------
-# Statement handlers. Each takes (catalog, statement, node) and returns the
-# objects created. Unknown statements change nothing.
+# Statement handlers. Each takes (catalog, at, node) and returns the objects
+# created; `at.origin()` is where they were created. Unknown statements change nothing.
 
-Handler = Callable[[Catalog, Statement, dict], list[ObjectRef]]
+Handler = Callable[[Catalog, _At, dict], list[ObjectRef]]
 
 
-def _create_table(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _create_table(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     key = nodes.relation_key(node["relation"])
     if key in catalog.tables and not catalog.tables[key].external:
         return []  # IF NOT EXISTS, or an error the server would raise
     temporary = node["relation"].get("relpersistence") == "t"
     table = Table(key[0], key[1], temporary=temporary,
-                  origin=catalog.origin(statement, node["relation"].get("location", -1)))
+                  origin=at.origin(node["relation"].get("location", -1)))
     catalog.tables[key] = table
     for element in node.get("tableElts", ()):
         if "ColumnDef" in element:
-            _add_column(catalog, table, element["ColumnDef"], statement)
+            _add_column(catalog, table, element["ColumnDef"], at)
         elif "Constraint" in element:
-            _add_table_constraint(catalog, table, element["Constraint"], statement)
+            _add_table_constraint(catalog, table, element["Constraint"], at)
     return [ObjectRef("table", key)]
 
 
-def _add_column(catalog: Catalog, table: Table, column_def: dict, statement: Statement) -> Column:
+def _add_column(catalog: Catalog, table: Table, column_def: dict, at: _At) -> Column:
     name = column_def.get("colname", "")
     not_null = False
     default = None
@@ -369,21 +523,21 @@ def _add_column(catalog: Catalog, table: Table, column_def: dict, statement: Sta
         elif contype == "CONSTR_FOREIGN":
             _add_foreign_key(catalog, table, [name], constraint)
         elif contype == "CONSTR_CHECK":
-            _add_check(catalog, table, constraint, statement)
+            _add_check(catalog, table, constraint, at)
     type_node = column_def.get("typeName")
     # Strings, not the type node: a long history holds tens of thousands of columns.
     column = Column(name, *nodes.type_parts(type_node), not_null, default,
-                    catalog.origin(statement, column_def.get("location", -1)))
+                    at.origin(column_def.get("location", -1)))
     table.columns[name] = column
     return column
 
 
-def _add_table_constraint(catalog: Catalog, table: Table, constraint: dict, statement: Statement) -> None:
+def _add_table_constraint(catalog: Catalog, table: Table, constraint: dict, at: _At) -> None:
     contype = constraint.get("contype")
     if contype == "CONSTR_FOREIGN":
         _add_foreign_key(catalog, table, nodes.names(constraint.get("fk_attrs")), constraint)
     elif contype == "CONSTR_CHECK":
-        _add_check(catalog, table, constraint, statement)
+        _add_check(catalog, table, constraint, at)
     elif contype == "CONSTR_PRIMARY":
         for name in nodes.names(constraint.get("keys")):
             if name in table.columns:
@@ -394,13 +548,10 @@ def _add_foreign_key(catalog: Catalog, table: Table, columns: list[str], constra
     target = nodes.relation_key(constraint.get("pktable", {}))
     # PostgreSQL's generated name: <table>_<columns>_fkey.
     name = constraint.get("conname") or "_".join([table.name, *columns, "fkey"])
-    table.foreign_keys.append(ForeignKey(name, tuple(columns), target))
-    referenced = catalog._table_for_update(target)
-    if referenced is not None:
-        referenced.referenced_by.add(table.key)
+    catalog.set_foreign_keys(table, (*table.foreign_keys, ForeignKey(name, tuple(columns), target)))
 
 
-def _add_check(catalog: Catalog, table: Table, constraint: dict, statement: Statement) -> None:
+def _add_check(catalog: Catalog, table: Table, constraint: dict, at: _At) -> None:
     expression = constraint.get("raw_expr")
     columns = frozenset(nodes.column_refs(expression))
     # PostgreSQL's generated name: <table>_<column>_check when the expression
@@ -412,26 +563,13 @@ def _add_check(catalog: Catalog, table: Table, constraint: dict, statement: Stat
         columns=columns,
         not_null_columns=frozenset(nodes.not_null_tests(expression)),
         validated=not constraint.get("skip_validation", False),
-        origin=catalog.origin(statement, constraint.get("location", -1)),
+        origin=at.origin(constraint.get("location", -1)),
     )
 
 
 def _drop_constraint(catalog: Catalog, table: Table, name: str) -> None:
     table.checks.pop(name, None)
-    dropped = [fk for fk in table.foreign_keys if fk.name == name]
-    if dropped:
-        table.foreign_keys = [fk for fk in table.foreign_keys if fk.name != name]
-        _forget_references(catalog, table, {fk.target for fk in dropped})
-
-
-def _forget_references(catalog: Catalog, table: Table, targets: set[tuple[str, str]]) -> None:
-    """After `table` lost foreign keys: targets it no longer references at all
-    stop listing it in `referenced_by`."""
-    still = {fk.target for fk in table.foreign_keys}
-    for target in targets - still:
-        referenced = catalog._table_for_update(target)
-        if referenced is not None:
-            referenced.referenced_by.discard(table.key)
+    catalog.set_foreign_keys(table, tuple(fk for fk in table.foreign_keys if fk.name != name))
 
 
 def _drop_column(catalog: Catalog, table: Table, name: str) -> None:
@@ -439,49 +577,92 @@ def _drop_column(catalog: Catalog, table: Table, name: str) -> None:
     constraints of this table that use the column."""
     if table.columns.pop(name, None) is None:
         return
-    for index_name in [n for n in table.indexes if name in _index_columns(catalog, table.schema, n)]:
-        drop_index(catalog, (table.schema, index_name))
+    for index in catalog.indexes_on(table.key):
+        if name in index.columns:
+            catalog.remove_index(index.key)
     for check_name in [c.name for c in table.checks.values() if name in c.columns]:
         del table.checks[check_name]
-    dropped = [fk for fk in table.foreign_keys if name in fk.columns]
-    if dropped:
-        table.foreign_keys = [fk for fk in table.foreign_keys if name not in fk.columns]
-        _forget_references(catalog, table, {fk.target for fk in dropped})
+    catalog.set_foreign_keys(table, tuple(fk for fk in table.foreign_keys if name not in fk.columns))
 
 
-def _index_columns(catalog: Catalog, schema: str, index_name: str) -> frozenset[str]:
-    index = catalog.indexes.get((schema, index_name))
-    return index.columns if index is not None else frozenset()
-
-
-def _create_table_as(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _create_table_as(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     into = node.get("into", {}).get("IntoClause", node.get("into", {}))
     relation = into.get("rel")
     if not relation:
         return []
     key = nodes.relation_key(relation)
-    kind = "materialized view" if node.get("objtype") == "OBJECT_MATVIEW" else "table"
-    catalog.tables[key] = Table(key[0], key[1], kind=kind, origin=catalog.origin(statement))
+    kind: RelationKind = "materialized view" if node.get("objtype") == "OBJECT_MATVIEW" else "table"
+    table = Table(key[0], key[1], kind=kind, origin=at.origin())
+    catalog.tables[key] = table
+    query = node.get("query", {})
+    for name in _query_column_names(catalog, query, nodes.names(into.get("colNames"))):
+        table.columns[name] = Column(name, "", (), "", origin=at.origin())
+    _record_dependencies(catalog, key, query)
     return [ObjectRef(kind, key)]
 
 
-def _create_view(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _query_column_names(catalog: Catalog, query: dict, explicit: list[str]) -> list[str]:
+    """The output columns of a SELECT, as far as they can be named without
+    types: `AS` names, plain column references, `*` of one known table; an
+    explicit column list (`CREATE TABLE t (a, b) AS ...`) wins."""
+    select = query.get("SelectStmt", {})
+    names: list[str] = []
+    for item in select.get("targetList", ()):
+        target = item.get("ResTarget", {})
+        value = target.get("val", {})
+        if target.get("name"):
+            names.append(target["name"])
+        elif "ColumnRef" in value:
+            fields = value["ColumnRef"].get("fields", [])
+            if fields and "A_Star" in fields[-1]:
+                names.extend(_star_columns(catalog, select, fields))
+            elif fields and "String" in fields[-1]:
+                names.append(fields[-1]["String"].get("sval", ""))
+        elif "FuncCall" in value:
+            names.append(nodes.names(value["FuncCall"].get("funcname"))[-1])
+    return explicit + names[len(explicit):] if explicit else names
+
+
+def _star_columns(catalog: Catalog, select: dict, fields: list[dict]) -> list[str]:
+    sources = [item["RangeVar"] for item in select.get("fromClause", ()) if "RangeVar" in item]
+    if len(fields) == 1 and len(sources) != 1:
+        return []  # `*` over a join: which columns, in which order, is not worth guessing
+    if len(fields) > 1:
+        qualifier = [field.get("String", {}).get("sval") for field in fields[:-1]][-1]
+        sources = [source for source in sources
+                   if (source.get("alias", {}).get("aliasname") or source.get("relname")) == qualifier]
+    table = catalog.tables.get(nodes.relation_key(sources[0])) if len(sources) == 1 else None
+    return list(table.columns) if table is not None else []
+
+
+def _record_dependencies(catalog: Catalog, view: RelationKey, query: dict) -> None:
+    """Mark the relations a view's query reads, so DROP ... CASCADE takes the view too."""
+    for node_type, body in nodes.walk(query):
+        if node_type != "RangeVar":
+            continue
+        key = nodes.relation_key(body)
+        if key != view and key in catalog.tables:
+            catalog.add_dependent(key, view)
+
+
+def _create_view(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     key = nodes.relation_key(node["view"])
     if key in catalog.tables:
         return []  # CREATE OR REPLACE VIEW keeps the original
-    catalog.tables[key] = Table(key[0], key[1], kind="view", origin=catalog.origin(statement))
+    catalog.tables[key] = Table(key[0], key[1], kind="view", origin=at.origin())
+    _record_dependencies(catalog, key, node.get("query", {}))
     return [ObjectRef("view", key)]
 
 
-def _create_sequence(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _create_sequence(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     key = nodes.relation_key(node["sequence"])
     if key in catalog.tables:
         return []
-    catalog.tables[key] = Table(key[0], key[1], kind="sequence", origin=catalog.origin(statement))
+    catalog.tables[key] = Table(key[0], key[1], kind="sequence", origin=at.origin())
     return [ObjectRef("sequence", key)]
 
 
-def _alter_table(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _alter_table(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or "relation" not in node:
         return []
     key = nodes.relation_key(node["relation"])
@@ -491,11 +672,11 @@ def _alter_table(catalog: Catalog, statement: Statement, node: dict) -> list[Obj
     created: list[ObjectRef] = []
     for item in node.get("cmds", ()):
         command = item.get("AlterTableCmd", {})
-        created.extend(_alter_table_command(catalog, statement, table, command))
+        created.extend(_alter_table_command(catalog, at, table, command))
     return created
 
 
-def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, command: dict) -> list[ObjectRef]:
+def _alter_table_command(catalog: Catalog, at: _At, table: Table, command: dict) -> list[ObjectRef]:
     subtype = command.get("subtype")
     name = command.get("name", "")
     column = table.columns.get(name)
@@ -503,7 +684,7 @@ def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, c
         column_def = command.get("def", {}).get("ColumnDef", {})
         if column_def.get("colname") in table.columns:
             return []  # ADD COLUMN IF NOT EXISTS on an existing column
-        added = _add_column(catalog, table, column_def, statement)
+        added = _add_column(catalog, table, column_def, at)
         return [ObjectRef("column", (table.schema, table.name, added.name))]
     if subtype == "AT_DropColumn":
         _drop_column(catalog, table, name)
@@ -522,7 +703,7 @@ def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, c
     elif subtype in ("AT_ForceRowSecurity", "AT_NoForceRowSecurity"):
         table.rls_forced = subtype == "AT_ForceRowSecurity"
     elif subtype == "AT_AddConstraint":
-        _add_table_constraint(catalog, table, command.get("def", {}).get("Constraint", {}), statement)
+        _add_table_constraint(catalog, table, command.get("def", {}).get("Constraint", {}), at)
     elif subtype == "AT_DropConstraint":
         _drop_constraint(catalog, table, name)
     elif subtype == "AT_ValidateConstraint" and name in table.checks:
@@ -530,7 +711,7 @@ def _alter_table_command(catalog: Catalog, statement: Statement, table: Table, c
     return []
 
 
-def _create_index(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _create_index(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     table_key = nodes.relation_key(node["relation"])
     name = node.get("idxname")
     if not name:
@@ -538,11 +719,8 @@ def _create_index(catalog: Catalog, statement: Statement, node: dict) -> list[Ob
     key = (table_key[0], name)
     if key in catalog.indexes:
         return []
-    catalog.indexes[key] = Index(key[0], name, table_key, unique=bool(node.get("unique")),
-                                 partial="whereClause" in node, columns=_indexed_columns(node),
-                                 origin=catalog.origin(statement))
-    table = catalog._external_table(table_key)
-    table.indexes.add(name)
+    catalog.put_index(Index(key[0], name, table_key, unique=bool(node.get("unique")),
+                            partial="whereClause" in node, columns=_indexed_columns(node), origin=at.origin()))
     return [ObjectRef("index", key)]
 
 
@@ -559,110 +737,120 @@ def _indexed_columns(node: dict) -> frozenset[str]:
     return frozenset(columns)
 
 
-def _create_trigger(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _create_trigger(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     table_key = nodes.relation_key(node["relation"])
     name = node.get("trigname", "")
     key = (table_key[0], table_key[1], name)
-    function_key = nodes.qualified(nodes.names(node.get("funcname")))
-    replaced = key in catalog.triggers
-    if replaced:  # CREATE OR REPLACE TRIGGER may call another function
-        drop_trigger(catalog, key)
-    _add_trigger(catalog, Trigger(table_key[0], table_key[1], name, function_key, origin=catalog.origin(statement)))
+    # A trigger function takes no declared arguments (TG_ARGV carries them).
+    schema, function_name = nodes.qualified(nodes.names(node.get("funcname")))
+    replaced = catalog.remove_trigger(key) is not None  # CREATE OR REPLACE TRIGGER may call another function
+    catalog.put_trigger(Trigger(table_key[0], table_key[1], name, FunctionKey(schema, function_name, ()),
+                                origin=at.origin()))
     return [] if replaced else [ObjectRef("trigger", key)]
 
 
-def _add_trigger(catalog: Catalog, trigger: Trigger) -> None:
-    key = (trigger.schema, trigger.table, trigger.name)
-    catalog.triggers[key] = trigger
-    catalog._external_table((trigger.schema, trigger.table)).triggers.add(trigger.name)
-    function = catalog._function_for_update(trigger.function)
-    if function is not None:
-        function.triggers.add(key)
+def _create_policy(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
+    schema, table = nodes.relation_key(node["table"])
+    policy = Policy(schema, table, node.get("policy_name", ""), at.origin())
+    if policy.key in catalog.policies:
+        return []
+    catalog.put_policy(policy)
+    return [ObjectRef("policy", policy.key)]
 
 
-def _add_policy(catalog: Catalog, policy: Named) -> None:
-    catalog.named[("policy", policy.key)] = policy
-    catalog._external_table(policy.key[:2]).policies.add(policy.key[2])  # type: ignore[arg-type]
+def argument_types(parameters: list[dict] | None) -> tuple[str, ...]:
+    """The input argument types of a CREATE FUNCTION's parameters: what
+    tells overloads apart (OUT and TABLE columns do not count)."""
+    types = []
+    for item in parameters or ():
+        parameter = item.get("FunctionParameter", {})
+        if parameter.get("mode") in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE"):
+            continue
+        types.append(type_identity(parameter.get("argType")))
+    return tuple(types)
 
 
-def _create_function(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
-    key = nodes.qualified(nodes.names(node.get("funcname")))
-    existed = key in catalog.functions
-    function = Function(key[0], key[1], origin=catalog.origin(statement))
-    if existed:
-        function.triggers = set(catalog.functions[key].triggers)
-    _apply_function_options(function, node.get("options"))
-    catalog.functions[key] = function
-    return [] if existed else [ObjectRef("function", key)]
+def type_identity(type_node: dict | None) -> str:
+    """A type as function identity sees it: `int` and `integer` are both
+    `int4` (the parser resolves the spellings), modifiers do not count."""
+    if not type_node:
+        return ""
+    parts = nodes.names(type_node.get("names"))
+    return (parts[-1] if parts else "") + "[]" * len(type_node.get("arrayBounds", ()))
 
 
-def _apply_function_options(function: Function, options: list[dict] | None) -> None:
+def object_with_args(node: dict) -> tuple[RelationKey, tuple[str, ...] | None]:
+    """The name and, when the statement gave them, argument types of an ObjectWithArgs."""
+    name = nodes.qualified(nodes.names(node.get("objname")))
+    if node.get("args_unspecified"):
+        return name, None
+    return name, tuple(type_identity(item.get("TypeName")) for item in node.get("objargs", ()))
+
+
+def _create_function(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
+    schema, name = nodes.qualified(nodes.names(node.get("funcname")))
+    function = _with_options(Function(schema, name, argument_types(node.get("parameters")), origin=at.origin()),
+                             node.get("options"))
+    existed = function.key in catalog.functions  # CREATE OR REPLACE: its triggers still call it
+    catalog.put_function(function)
+    return [] if existed else [ObjectRef("function", function.key)]
+
+
+def _with_options(function: Function, options: list[dict] | None) -> Function:
+    changes: dict[str, Any] = {}
     for element in nodes.def_elems(options):
         name = element.get("defname")
         argument = element.get("arg", {})
         if name == "security":
-            function.security_definer = bool(argument.get("Boolean", {}).get("boolval", False))
+            changes["security_definer"] = bool(argument.get("Boolean", {}).get("boolval", False))
         elif name == "volatility":
-            function.volatility = argument.get("String", {}).get("sval", "volatile")[0]
+            changes["volatility"] = argument.get("String", {}).get("sval", "volatile")[0]
         elif name in ("set", "reset"):
             variable = argument.get("VariableSetStmt", {})
             if variable.get("name") == "search_path" or variable.get("kind") == "VAR_RESET_ALL":
                 # SET search_path = ... or FROM CURRENT pins it; RESET / DEFAULT unpins it.
-                function.search_path_fixed = variable.get("kind") in ("VAR_SET_VALUE", "VAR_SET_CURRENT")
+                changes["search_path_fixed"] = variable.get("kind") in ("VAR_SET_VALUE", "VAR_SET_CURRENT")
+    return function._replace(**changes) if changes else function
 
 
-def _alter_function(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
-    key = nodes.qualified(nodes.names(node.get("func", {}).get("objname")))
-    function = catalog._function_for_update(key)
-    if function is not None:
-        _apply_function_options(function, node.get("actions"))
+def _alter_function(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
+    key = catalog.resolve_function(*object_with_args(node.get("func", {})))
+    if key is not None:
+        catalog.put_function(_with_options(catalog.functions[key], node.get("actions")))
     return []
 
 
-def _create_named(kind: str, key_of: Callable[[dict], tuple[str, ...]]) -> Handler:
-    def handler(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _create_named(kind: NamedKind, key_of: Callable[[dict], RelationKey | tuple[str]]) -> Handler:
+    def handler(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
         key = key_of(node)
         if (kind, key) in catalog.named:
             return []
-        named = Named(kind, key, catalog.origin(statement))
-        if kind == "policy":
-            _add_policy(catalog, named)
-        else:
-            catalog.named[(kind, key)] = named
+        catalog.named[(kind, key)] = Named(kind, key, at.origin())
         return [ObjectRef(kind, key)]
 
     return handler
 
 
-def _policy_key(node: dict) -> tuple[str, str, str]:
-    schema, table = nodes.relation_key(node["table"])
-    return (schema, table, node.get("policy_name", ""))
-
-
-def _define_stmt(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _define_stmt(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     if node.get("kind") != "OBJECT_TYPE":
         return []
-    return _create_named("type", lambda n: nodes.qualified(nodes.names(n.get("defnames"))))(catalog, statement, node)
+    return _create_named("type", lambda n: nodes.qualified(nodes.names(n.get("defnames"))))(catalog, at, node)
 
 
 # -- DROP -------------------------------------------------------------------
 
 
-def _drop(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _drop(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     remove_type = node.get("removeType", "")
     cascade = node.get("behavior") == "DROP_CASCADE"
     for item in node.get("objects", ()):
-        parts = _drop_object_names(item)
-        if parts:
-            _drop_one(catalog, remove_type, parts, cascade)
+        _drop_one(catalog, remove_type, item, cascade)
     return []
 
 
 def _drop_object_names(item: dict) -> list[str]:
     if "List" in item:
         return nodes.names(item["List"].get("items"))
-    if "ObjectWithArgs" in item:
-        return nodes.names(item["ObjectWithArgs"].get("objname"))
     if "TypeName" in item:
         return nodes.names(item["TypeName"].get("names"))
     if "String" in item:
@@ -670,19 +858,26 @@ def _drop_object_names(item: dict) -> list[str]:
     return []
 
 
-def _drop_one(catalog: Catalog, remove_type: str, parts: list[str], cascade: bool) -> None:
+def _drop_one(catalog: Catalog, remove_type: str, item: dict, cascade: bool) -> None:
+    if remove_type in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
+        if "ObjectWithArgs" in item:
+            key = catalog.resolve_function(*object_with_args(item["ObjectWithArgs"]))
+            if key is not None:
+                drop_function(catalog, key, cascade)
+        return
+    parts = _drop_object_names(item)
+    if not parts:
+        return
     if remove_type in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE"):
-        drop_relation(catalog, nodes.qualified(parts))
+        drop_relation(catalog, nodes.qualified(parts), cascade)
     elif remove_type == "OBJECT_INDEX":
-        drop_index(catalog, nodes.qualified(parts))
-    elif remove_type == "OBJECT_FUNCTION" or remove_type == "OBJECT_PROCEDURE" or remove_type == "OBJECT_ROUTINE":
-        drop_function(catalog, nodes.qualified(parts), cascade)
+        catalog.remove_index(nodes.qualified(parts))
     elif remove_type in ("OBJECT_TRIGGER", "OBJECT_POLICY"):
         schema, table = nodes.qualified(parts[:-1])
         if remove_type == "OBJECT_TRIGGER":
-            drop_trigger(catalog, (schema, table, parts[-1]))
+            catalog.remove_trigger((schema, table, parts[-1]))
         else:
-            drop_policy(catalog, (schema, table, parts[-1]))
+            catalog.remove_policy((schema, table, parts[-1]))
     elif remove_type in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
         catalog.named.pop(("type", nodes.qualified(parts)), None)
     elif remove_type == "OBJECT_SCHEMA":
@@ -691,64 +886,37 @@ def _drop_one(catalog: Catalog, remove_type: str, parts: list[str], cascade: boo
         catalog.named.pop(("extension", (parts[-1],)), None)
 
 
-def drop_relation(catalog: Catalog, key: tuple[str, str]) -> None:
+def drop_relation(catalog: Catalog, key: RelationKey, cascade: bool = False) -> None:
     table = catalog.tables.get(key)
     if table is None:
         return
-    del catalog.tables[key]
-    for index_name in table.indexes:
-        catalog.indexes.pop((key[0], index_name), None)
-    for trigger_name in table.triggers:
-        drop_trigger(catalog, (key[0], key[1], trigger_name))
-    for policy_name in table.policies:
-        catalog.named.pop(("policy", (key[0], key[1], policy_name)), None)
-    for foreign_key in table.foreign_keys:
-        referenced = catalog._table_for_update(foreign_key.target)
-        if referenced is not None:
-            referenced.referenced_by.discard(key)
+    if cascade:  # the views and materialized views that read it go too, with their indexes
+        for dependent in sorted(catalog.dependents_of(key)):
+            drop_relation(catalog, dependent, cascade=True)
+    catalog._dependents.pop(key, None)
+    for index in catalog.indexes_on(key):
+        catalog.remove_index(index.key)
+    for trigger in catalog.triggers_on(key):
+        catalog.remove_trigger(trigger.key)
+    for policy in catalog.policies_on(key):
+        catalog.remove_policy(policy.key)
     # Foreign keys into the dropped table go with it (CASCADE drops them;
     # without CASCADE the DROP fails unless they are already gone).
-    for referrer_key in table.referenced_by - {key}:
+    for referrer_key in catalog.referrers_of(key) - {key}:
         referrer = catalog._table_for_update(referrer_key)
         if referrer is not None:
-            referrer.foreign_keys = [fk for fk in referrer.foreign_keys if fk.target != key]
+            catalog.set_foreign_keys(referrer, tuple(fk for fk in referrer.foreign_keys if fk.target != key))
+    owned = catalog._table_for_update(key)
+    if owned is not None:
+        catalog.set_foreign_keys(owned, ())
+    del catalog.tables[key]
 
 
-def drop_index(catalog: Catalog, key: tuple[str, str]) -> None:
-    index = catalog.indexes.pop(key, None)
-    if index is not None:
-        table = catalog._table_for_update(index.table)
-        if table is not None:
-            table.indexes.discard(index.name)
-
-
-def drop_trigger(catalog: Catalog, key: tuple[str, str, str]) -> None:
-    trigger = catalog.triggers.pop(key, None)
-    if trigger is None:
-        return
-    table = catalog._table_for_update((key[0], key[1]))
-    if table is not None:
-        table.triggers.discard(key[2])
-    function = catalog._function_for_update(trigger.function)
-    if function is not None:
-        function.triggers.discard(key)
-
-
-def drop_policy(catalog: Catalog, key: tuple[str, str, str]) -> None:
-    catalog.named.pop(("policy", key), None)
-    table = catalog._table_for_update((key[0], key[1]))
-    if table is not None:
-        table.policies.discard(key[2])
-
-
-def drop_function(catalog: Catalog, key: tuple[str, str], cascade: bool) -> None:
-    function = catalog.functions.get(key)
-    if function is None:
-        return
+def drop_function(catalog: Catalog, key: FunctionKey, cascade: bool) -> None:
     if cascade:
-        for trigger_key in list(function.triggers):
-            drop_trigger(catalog, trigger_key)
-    del catalog.functions[key]
+        for trigger_key in catalog.triggers_calling(key):
+            catalog.remove_trigger(trigger_key)
+    catalog.remove_function(key)
 
 
 def drop_schema(catalog: Catalog, schema: str, cascade: bool) -> None:
@@ -756,19 +924,22 @@ def drop_schema(catalog: Catalog, schema: str, cascade: bool) -> None:
     if not cascade:
         return
     for key in [key for key in catalog.tables if key[0] == schema]:
-        drop_relation(catalog, key)
-    for key in [key for key in catalog.functions if key[0] == schema]:
-        drop_function(catalog, key, cascade=True)
+        drop_relation(catalog, key, cascade=True)
+    for function_key in [key for key in catalog.functions if key.schema == schema]:
+        drop_function(catalog, function_key, cascade=True)
+    for policy_key in [key for key in catalog.policies if key[0] == schema]:
+        catalog.remove_policy(policy_key)
     for named_key in [k for k in catalog.named if len(k[1]) > 1 and k[1][0] == schema]:
         del catalog.named[named_key]
 
 
-def _rename(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _rename(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     rename_type = node.get("renameType")
     new_name = node.get("newname", "")
     if rename_type == "OBJECT_FUNCTION" or rename_type == "OBJECT_PROCEDURE":
-        old = nodes.qualified(nodes.names(node.get("object", {}).get("ObjectWithArgs", {}).get("objname")))
-        rename_function(catalog, old, (old[0], new_name))
+        old = catalog.resolve_function(*object_with_args(node.get("object", {}).get("ObjectWithArgs", {})))
+        if old is not None:
+            rename_function(catalog, old, new_name)
         return []
     relation = node.get("relation")
     if relation is None:
@@ -779,105 +950,98 @@ def _rename(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRe
         rename_relation(catalog, key, new_name)
     elif rename_type == "OBJECT_COLUMN":
         rename_column(catalog, key, subname, new_name)
-    elif rename_type == "OBJECT_INDEX" and key in catalog.indexes:
-        index = catalog.indexes[key]._replace(name=new_name)
-        drop_index(catalog, key)
-        catalog.indexes[(key[0], new_name)] = index
-        owner = catalog._table_for_update(index.table)
-        if owner is not None:
-            owner.indexes.add(new_name)
-    elif rename_type == "OBJECT_TRIGGER" and (*key, subname) in catalog.triggers:
-        trigger = catalog.triggers[(*key, subname)]
-        drop_trigger(catalog, (*key, subname))
-        _add_trigger(catalog, trigger._replace(name=new_name))
-    elif rename_type == "OBJECT_POLICY" and ("policy", (*key, subname)) in catalog.named:
-        named = catalog.named[("policy", (*key, subname))]
-        drop_policy(catalog, (*key, subname))
-        _add_policy(catalog, Named("policy", (*key, new_name), named.origin))
+    elif rename_type == "OBJECT_INDEX":
+        index = catalog.remove_index(key)
+        if index is not None:
+            catalog.put_index(index._replace(name=new_name))
+    elif rename_type == "OBJECT_TRIGGER":
+        trigger = catalog.remove_trigger((*key, subname))
+        if trigger is not None:
+            catalog.put_trigger(trigger._replace(name=new_name))
+    elif rename_type == "OBJECT_POLICY":
+        policy = catalog.remove_policy((*key, subname))
+        if policy is not None:
+            catalog.put_policy(policy._replace(name=new_name))
     return []
 
 
-def rename_relation(catalog: Catalog, key: tuple[str, str], new_name: str) -> None:
+def rename_relation(catalog: Catalog, key: RelationKey, new_name: str) -> None:
     """Rename a table and re-key what hangs off it: indexes, triggers,
     policies and the foreign keys on either side."""
     table = catalog._table_for_update(key)
     if table is None:
         return
     new_key = (key[0], new_name)
-    triggers = [catalog.triggers[(*key, name)] for name in table.triggers if (*key, name) in catalog.triggers]
-    policies = [catalog.named[("policy", (*key, name))] for name in table.policies
-                if ("policy", (*key, name)) in catalog.named]
-    for trigger in triggers:
-        drop_trigger(catalog, (*key, trigger.name))
-    for policy in policies:
-        drop_policy(catalog, policy.key)  # type: ignore[arg-type]
+    indexes = [catalog.remove_index(index.key) for index in catalog.indexes_on(key)]
+    triggers = [catalog.remove_trigger(trigger.key) for trigger in catalog.triggers_on(key)]
+    policies = [catalog.remove_policy(policy.key) for policy in catalog.policies_on(key)]
+    referrers = catalog.referrers_of(key) - {key}
+    dependents = catalog._dependents.pop(key, None)
+    if dependents:
+        catalog._dependents[new_key] = dependents
+    own_keys = table.foreign_keys
+    catalog.set_foreign_keys(table, ())
     del catalog.tables[key]
     table.name = new_name
     catalog.tables[new_key] = table
-    for trigger in triggers:
-        _add_trigger(catalog, trigger._replace(table=new_name))
-    for policy in policies:
-        _add_policy(catalog, Named("policy", (*new_key, policy.key[2]), policy.origin))
-    for index_name in table.indexes:
-        index = catalog.indexes.get((key[0], index_name))
+    catalog.set_foreign_keys(table, _retargeted(own_keys, key, new_key))
+    for index in indexes:
         if index is not None:
-            catalog.indexes[(key[0], index_name)] = index._replace(table=new_key)
-    _rekey_references(catalog, table, key, new_key)
-
-
-def _rekey_references(catalog: Catalog, table: Table, old: tuple[str, str], new: tuple[str, str]) -> None:
-    if old in table.referenced_by:  # a self-reference
-        table.referenced_by = (table.referenced_by - {old}) | {new}
-    table.foreign_keys = [fk._replace(target=new) if fk.target == old else fk
-                          for fk in table.foreign_keys]
-    for target in {fk.target for fk in table.foreign_keys} - {new}:
-        referenced = catalog._table_for_update(target)
-        if referenced is not None:
-            referenced.referenced_by = (referenced.referenced_by - {old}) | {new}
-    for referrer_key in table.referenced_by - {new}:
+            catalog.put_index(index._replace(table=new_key))
+    for trigger in triggers:
+        if trigger is not None:
+            catalog.put_trigger(trigger._replace(table=new_name))
+    for policy in policies:
+        if policy is not None:
+            catalog.put_policy(policy._replace(table=new_name))
+    for referrer_key in referrers:
         referrer = catalog._table_for_update(referrer_key)
         if referrer is not None:
-            referrer.foreign_keys = [fk._replace(target=new) if fk.target == old else fk
-                                     for fk in referrer.foreign_keys]
+            catalog.set_foreign_keys(referrer, _retargeted(referrer.foreign_keys, key, new_key))
 
 
-def rename_column(catalog: Catalog, key: tuple[str, str], old: str, new: str) -> None:
+def _retargeted(foreign_keys: tuple[ForeignKey, ...], old: RelationKey, new: RelationKey) -> tuple[ForeignKey, ...]:
+    return tuple(fk._replace(target=new) if fk.target == old else fk for fk in foreign_keys)
+
+
+def rename_column(catalog: Catalog, key: RelationKey, old: str, new: str) -> None:
     table = catalog._table_for_update(key)
     if table is None or old not in table.columns:
         return
     table.columns[new] = table.columns.pop(old)._replace(name=new)
 
-    def renamed(columns: Iterable[str]) -> Any:
-        return type(columns)(new if column == old else column for column in columns)  # type: ignore[call-arg]
+    def renamed_set(columns: frozenset[str]) -> frozenset[str]:
+        return frozenset(new if column == old else column for column in columns)
 
-    for index_name in table.indexes:
-        index = catalog.indexes.get((key[0], index_name))
-        if index is not None and old in index.columns:
-            catalog.indexes[(key[0], index_name)] = index._replace(columns=renamed(index.columns))
-    table.checks = {name: check._replace(columns=renamed(check.columns),
-                                   not_null_columns=renamed(check.not_null_columns))
+    for index in catalog.indexes_on(key):
+        if old in index.columns:
+            catalog.put_index(index._replace(columns=renamed_set(index.columns)))
+    table.checks = {name: check._replace(columns=renamed_set(check.columns),
+                                         not_null_columns=renamed_set(check.not_null_columns))
                     for name, check in table.checks.items()}
-    table.foreign_keys = [fk._replace(columns=renamed(fk.columns)) for fk in table.foreign_keys]
+    catalog.set_foreign_keys(table, tuple(
+        fk._replace(columns=tuple(new if column == old else column for column in fk.columns))
+        for fk in table.foreign_keys))
 
 
-def rename_function(catalog: Catalog, old: tuple[str, str], new: tuple[str, str]) -> None:
-    function = catalog.functions.get(old)
-    if function is None or new in catalog.functions:
-        return
-    renamed = function.copy()
-    renamed.name = new[1]
-    del catalog.functions[old]
-    catalog.functions[new] = renamed
-    for trigger_key in renamed.triggers:
-        trigger = catalog.triggers.get(trigger_key)
+def rename_function(catalog: Catalog, old: FunctionKey, new_name: str) -> None:
+    function = catalog.functions[old]
+    renamed = function._replace(name=new_name)
+    if renamed.key in catalog.functions:
+        return  # PostgreSQL refuses: that function already exists
+    callers = catalog.triggers_calling(old)
+    catalog.remove_function(old)
+    catalog.put_function(renamed)
+    for trigger_key in callers:
+        trigger = catalog.remove_trigger(trigger_key)
         if trigger is not None:
-            catalog.triggers[trigger_key] = trigger._replace(function=new)
+            catalog.put_trigger(trigger._replace(function=renamed.key))
 
 
 # -- storage.buckets rows ------------------------------------------------------
 
 
-def _insert(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _insert(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     if nodes.relation_key(node["relation"]) != BUCKETS_TABLE:
         return []
     columns = [target.get("ResTarget", {}).get("name", "") for target in node.get("cols", ())]
@@ -893,13 +1057,13 @@ def _insert(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRe
         if bucket_id in catalog.buckets and conflict == "ONCONFLICT_NOTHING":
             continue
         existed = bucket_id in catalog.buckets
-        catalog.buckets[bucket_id] = Bucket(bucket_id, record, catalog.origin(statement))
+        catalog.buckets[bucket_id] = Bucket(bucket_id, record, at.origin())
         if not existed:
             created.append(ObjectRef("bucket", (bucket_id,)))
     return created
 
 
-def _update(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _update(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     if nodes.relation_key(node["relation"]) != BUCKETS_TABLE:
         return []
     changes = {}
@@ -913,7 +1077,7 @@ def _update(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRe
     return []
 
 
-def _delete(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
+def _delete(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     if nodes.relation_key(node["relation"]) != BUCKETS_TABLE:
         return []
     for bucket_id in _bucket_ids(catalog, node.get("whereClause")):
@@ -986,7 +1150,7 @@ _HANDLERS: dict[str, Handler] = {
     "CreateTrigStmt": _create_trigger,
     "CreateFunctionStmt": _create_function,
     "AlterFunctionStmt": _alter_function,
-    "CreatePolicyStmt": _create_named("policy", _policy_key),
+    "CreatePolicyStmt": _create_policy,
     "CreateEnumStmt": _create_named("type", lambda n: nodes.qualified(nodes.names(n.get("typeName")))),
     "CompositeTypeStmt": _create_named("type", lambda n: nodes.relation_key(n.get("typevar", {}))),
     "CreateDomainStmt": _create_named("type", lambda n: nodes.qualified(nodes.names(n.get("domainname")))),
@@ -1001,4 +1165,5 @@ _HANDLERS: dict[str, Handler] = {
 }
 
 # UNKNOWN is re-exported for rules that inspect bucket values.
-__all__ = ["Catalog", "ObjectRef", "Origin", "Table", "Column", "Index", "Trigger", "Function", "Bucket", "UNKNOWN"]
+__all__ = ["Catalog", "ObjectRef", "Origin", "Table", "Column", "Index", "Trigger", "Policy", "Function",
+           "FunctionKey", "Bucket", "Kind", "UNKNOWN"]

@@ -9,10 +9,12 @@ message the user can act on.
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import tomllib
+from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
 from typing import Any, Iterator, NamedTuple
 
 from mobius_sqlcheck.errors import UsageError
@@ -22,55 +24,74 @@ SECTION = "tool.mobius_sqlcheck"
 CONFIG_FILES = ("mobius-sqlcheck.toml", ".mobius-sqlcheck.toml", "pyproject.toml")
 SEVERITIES = ("error", "warning", "off")
 FAIL_LEVELS = ("error", "warning")
+# Who applies the migrations: our applier sets lock_timeout itself; any other runner needs it in the file.
+RUNNERS = ("mobius-sqlcheck", "other")
 
-# `idx_<table>_...`, or PostgreSQL's own `<table>_<columns>_idx` / `_key`.
-DEFAULT_INDEX_PATTERN = r"^(idx_{table}_[a-z0-9_]+|{table}_[a-z0-9_]+_(idx|key))$"
-DEFAULT_TRIGGER_PATTERN = r"^{table}_[a-z0-9_]+_trigger$"
-DEFAULT_CONSTRAINT_PATTERN = r"^{table}(_[a-z0-9_]+)?_(pkey|fkey|key|check|excl)$"
+# Keys of the tool itself. Rule options (e.g. index_name_pattern) are
+# declared by their rule (`OPTIONS`), with their defaults: see `defaults()`.
+GENERAL_DEFAULTS: dict[str, Any] = {
+    "migrations": "migrations",  # a directory, or a list of them (each its own history)
+    "layout": "auto",  # or a layout id: mobius, supabase, golang-migrate, dbmate, diesel, flyway, prisma
+    "rollbacks": "",  # supabase: a directory of rollback files outside supabase/migrations
+    "require_rollback": False,  # MSC401 even where the layout has no rollbacks
+    "select": (),  # empty: every rule on by default
+    "ignore": (),
+    "severity": {},
+    "fail_on": "error",
+    "pooler_port": 6543,
+    "allowed_hosts": ("localhost", "127.0.0.1", "::1"),
+    "grandfathered_duplicate_versions": (),
+    "format_check": False,
+    "sqlfluff_config": "",  # an explicit sqlfluff config file, layered over the ones sqlfluff finds
+    "lock_file": "sqlcheck.sum",
+    "statement_timeout": "15min",
+    "lock_timeout": "3s",
+    "lock_retries": 5,  # further attempts after a lock timeout, with jittered backoff
+    "lease_wait_timeout": "30min",  # how long to wait for another run's lock or lease
+    "postgres_version": 15,  # the major version whose measured lock model the rules use
+    "runner": "mobius-sqlcheck",  # who applies the migrations: "mobius-sqlcheck" or "other" (MSC310)
+}
+
+
+@cache
+def defaults() -> Mapping[str, Any]:
+    """Every key with its default: the tool's own and every rule's OPTIONS."""
+    from mobius_sqlcheck.rules import all_rules
+
+    merged = dict(GENERAL_DEFAULTS)
+    for rule in all_rules().values():
+        for key, value in rule.options.items():
+            if key in merged and merged[key] != value:
+                raise ValueError(f"rule {rule.code} redefines config key {key}")
+            merged[key] = value
+    return MappingProxyType(merged)
 
 
 class Config:
-    """The effective configuration. Attributes and defaults are listed in
-    DEFAULTS; `Config(**table)` takes already type-checked values."""
+    """The effective configuration, immutable: `replace(**changes)` makes a
+    changed copy. Keys and defaults are `defaults()`; `Config(**table)` takes
+    already type-checked values (lists become tuples, tables read-only).
 
-    DEFAULTS: dict[str, Any] = {
-        "migrations": "migrations",  # a directory, or a list of them (each its own history)
-        "layout": "auto",  # or a layout id: mobius, supabase, golang-migrate, dbmate, diesel, flyway, prisma
-        "rollbacks": "",  # supabase: a directory of rollback files outside supabase/migrations
-        "require_rollback": False,  # MSC401 even where the layout has no rollbacks
-        "select": [],  # empty: every rule on by default
-        "ignore": [],
-        "severity": {},
-        "fail_on": "error",
-        "index_name_pattern": DEFAULT_INDEX_PATTERN,
-        "trigger_name_pattern": DEFAULT_TRIGGER_PATTERN,
-        "constraint_name_pattern": DEFAULT_CONSTRAINT_PATTERN,
-        "pooler_port": 6543,
-        "allowed_hosts": ["localhost", "127.0.0.1", "::1"],
-        "grandfathered_duplicate_versions": [],
-        "format_check": False,
-        "sqlfluff_config": "",  # an explicit sqlfluff config file, layered over the ones sqlfluff finds
-        "lock_file": "sqlcheck.sum",
-        "statement_timeout": "15min",
-        "lock_timeout": "3s",
-        "lock_retries": 5,  # further attempts after a lock timeout, with jittered backoff
-        "lease_wait_timeout": "30min",  # how long to wait for another run's lock or lease
-    }
+    `migrations` may be a list of directories: `migration_directories` holds
+    them all, `migrations` the first; `migrations_configured` says whether the
+    configuration named any (else the commands look where the layouts keep theirs)."""
 
     migrations: str
+    migration_directories: tuple[str, ...]
+    migrations_configured: bool
     layout: str
     rollbacks: str
     require_rollback: bool
-    select: list[str]
-    ignore: list[str]
-    severity: dict[str, str]
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    severity: Mapping[str, str]
     fail_on: str
     index_name_pattern: str
     trigger_name_pattern: str
     constraint_name_pattern: str
     pooler_port: int
-    allowed_hosts: list[str]
-    grandfathered_duplicate_versions: list[str]
+    allowed_hosts: tuple[str, ...]
+    grandfathered_duplicate_versions: tuple[str, ...]
     format_check: bool
     sqlfluff_config: str
     lock_file: str
@@ -78,31 +99,56 @@ class Config:
     lock_timeout: str
     lock_retries: int
     lease_wait_timeout: str
+    postgres_version: int
+    runner: str
+    source: str | None
 
     def __init__(self, source: str | None = None, **values: Any) -> None:
-        values_given = set(values)
-        for key, default in self.DEFAULTS.items():
-            value = values.pop(key, default)
-            setattr(self, key, copy.copy(value) if value is default else value)
+        configured = values.pop("migrations_configured", "migrations" in values)
+        directories = values.get("migrations", defaults()["migrations"])
+        directories = (directories,) if isinstance(directories, str) else tuple(directories)
+        values["migrations"] = directories[0] if directories else defaults()["migrations"]
+        for key, default in defaults().items():
+            object.__setattr__(self, key, _frozen(values.pop(key, default)))
         if values:
             raise TypeError(f"unknown config keys: {sorted(values)}")
-        # `migrations` may list several directories; `migrations` stays the first.
-        directories = self.migrations if isinstance(self.migrations, list) else [self.migrations]
-        self.migration_directories: list[str] = list(directories)
-        self.migrations = directories[0] if directories else "migrations"
-        self.migrations_configured = "migrations" in values_given
-        self.source = source  # where the config came from, for messages
-        self._patterns: dict[str, NamePattern] = {}
+        object.__setattr__(self, "migration_directories", directories or (self.migrations,))
+        object.__setattr__(self, "migrations_configured", bool(configured))
+        object.__setattr__(self, "source", source)  # where the config came from, for messages
+        object.__setattr__(self, "_patterns", {})  # compiled patterns: a cache of values that never change
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Config is immutable; use config.replace({name}=...)")
 
     def __repr__(self) -> str:
         return f"Config(source={self.source!r})"
 
+    def values(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in defaults()}
+
+    def replace(self, **changes: Any) -> Config:
+        """A changed copy; a new `migrations` replaces every migrations directory."""
+        kept = {"migrations": self.migration_directories, "migrations_configured": self.migrations_configured}
+        return Config(source=self.source, **{**self.values(), **kept, **changes})
+
     def name_pattern(self, key: str) -> NamePattern:
         """The compiled naming pattern of `key`, e.g. "index_name_pattern"."""
-        pattern = self._patterns.get(key)
+        patterns: dict[str, NamePattern] = self.__dict__["_patterns"]
+        pattern = patterns.get(key)
         if pattern is None:
-            pattern = self._patterns[key] = NamePattern.compile(getattr(self, key), f"{SECTION}.{key}")
+            pattern = patterns[key] = NamePattern.compile(getattr(self, key), f"{SECTION}.{key}")
         return pattern
+
+    def is_default(self, key: str) -> bool:
+        return bool(getattr(self, key) == defaults()[key])
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    if isinstance(value, Mapping):
+        return MappingProxyType(dict(value))
+    return value
 
 
 _TABLE_MARK = "\x00"  # stands for the table name inside a compiled pattern
@@ -143,8 +189,15 @@ def _table_marked(name: str, table: str) -> Iterator[str]:
         at = name.find(table, at + 1)
 
 
-# Every key's type is its default's type.
-_KEY_TYPES: dict[str, type] = {key: type(value) for key, value in Config.DEFAULTS.items()}
+def _key_type(key: str) -> type | None:
+    """Every key's type is its default's type (a list in TOML for a tuple)."""
+    if key not in defaults():
+        return None
+    kind: type = type(defaults()[key])
+    toml_types: dict[type, type] = {tuple: list, MappingProxyType: dict}
+    return toml_types.get(kind, kind)
+
+
 _LIST_ITEM_TYPES = {"select": str, "ignore": str, "allowed_hosts": str, "grandfathered_duplicate_versions": str}
 
 
@@ -190,12 +243,11 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
         table, prefix = document, ""
     config = config_from_table(table, path, prefix)
     base = os.path.dirname(path)
-    config.migration_directories = [_relative_to(d, base) for d in config.migration_directories]
-    config.migrations = _relative_to(config.migrations, base)
+    config = config.replace(migrations=tuple(_relative_to(d, base) for d in config.migration_directories))
     if config.rollbacks:
-        config.rollbacks = _relative_to(config.rollbacks, base)
+        config = config.replace(rollbacks=_relative_to(config.rollbacks, base))
     if config.sqlfluff_config:
-        config.sqlfluff_config = _relative_to(config.sqlfluff_config, os.path.dirname(path))
+        config = config.replace(sqlfluff_config=_relative_to(config.sqlfluff_config, base))
         if not os.path.isfile(config.sqlfluff_config):
             raise UsageError(f"{path}: {SECTION}.sqlfluff_config: no such file: {config.sqlfluff_config}")
     return config
@@ -216,7 +268,7 @@ def _key(prefix: str, key: str) -> str:
 
 
 def _check_type(key: str, value: Any, source: str, prefix: str = SECTION) -> None:
-    expected = _KEY_TYPES.get(key)
+    expected = _key_type(key)
     if expected is None:
         raise UsageError(f"{source}: unknown key {_key(prefix, key)}")
     if key == "migrations" and isinstance(value, list):
@@ -228,7 +280,7 @@ def _check_type(key: str, value: Any, source: str, prefix: str = SECTION) -> Non
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise UsageError(f"{source}: {_key(prefix, key)} must be {_type_name(expected)}, got {value!r}")
     item_type = _LIST_ITEM_TYPES.get(key)
-    if item_type and not all(isinstance(item, item_type) for item in value):
+    if item_type and isinstance(value, list) and not all(isinstance(item, item_type) for item in value):
         raise UsageError(f"{source}: {_key(prefix, key)} must be a list of strings, got {value!r}")
 
 
@@ -252,8 +304,9 @@ def _check_values(config: Config, source: str, prefix: str = SECTION) -> None:
         expand_selectors([code], f"{_key(prefix, 'severity')}.{code}")
         if level not in SEVERITIES:
             raise UsageError(f"{source}: {_key(prefix, 'severity')}.{code} must be one of {', '.join(SEVERITIES)}")
-    for key in ("index_name_pattern", "trigger_name_pattern", "constraint_name_pattern"):
-        config.name_pattern(key)
+    for key in defaults():
+        if key.endswith("_name_pattern"):
+            config.name_pattern(key)
     for key in ("statement_timeout", "lock_timeout", "lease_wait_timeout"):
         try:
             parse_duration(getattr(config, key))
@@ -261,9 +314,20 @@ def _check_values(config: Config, source: str, prefix: str = SECTION) -> None:
             raise UsageError(f"{source}: {SECTION}.{key}: {error}") from None
     if not 0 <= config.lock_retries <= 100:
         raise UsageError(f"{source}: {SECTION}.lock_retries must be between 0 and 100")
+    if config.runner not in RUNNERS:
+        raise UsageError(f"{source}: {SECTION}.runner must be one of {', '.join(RUNNERS)}, got {config.runner!r}")
+    _check_postgres_version(config.postgres_version, source)
     for version in config.grandfathered_duplicate_versions:
         if not version.isdigit():
             raise UsageError(f"{source}: {_key(prefix, 'grandfathered_duplicate_versions')}: {version!r} is not a version number")
+
+
+def _check_postgres_version(version: int, source: str) -> None:
+    from mobius_sqlcheck.locks import measured_versions  # reads the lock data only when the key is set
+
+    if version != defaults()["postgres_version"] and version not in measured_versions():
+        known = ", ".join(str(major) for major in measured_versions())
+        raise UsageError(f"{source}: {SECTION}.postgres_version {version} has no measured lock model (known: {known})")
 
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*")

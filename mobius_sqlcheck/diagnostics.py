@@ -1,8 +1,10 @@
-"""What rules report (Finding) and what users see (Diagnostic)."""
+"""What rules report (Finding), what users see (Diagnostic) and what a run
+returns (LintResult)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 
 def redacted(text: str) -> str:
@@ -56,3 +58,36 @@ class Diagnostic(NamedTuple):
             "message": self.message,
             "hint": self.hint,
         }
+
+
+class LintResult:
+    """What one lint run found, with the rule registry it ran (the SARIF
+    report describes those rules)."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | None = None, files: int = 0, internal_errors: int = 0,
+                 rules: Mapping[str, Any] | None = None, layouts: Mapping[str, str] | None = None,
+                 dialect_skipped: int = 0) -> None:
+        self.diagnostics: list[Diagnostic] = diagnostics or []
+        self.files = files
+        self.internal_errors = internal_errors
+        if rules is None:
+            from mobius_sqlcheck.rules import all_rules
+
+            rules = all_rules()
+        self.rules: Mapping[str, Any] = rules  # code -> Rule: the registry the run used
+        self.layouts: dict[str, str] = dict(layouts or {})  # migrations directory -> the layout in force
+        self.dialect_skipped = dialect_skipped  # another database's variants of migrations, skipped by name
+
+    @property
+    def layout(self) -> str | None:
+        """The layout in force, when every migrations directory linted has the same one."""
+        found = set(self.layouts.values())
+        return found.pop() if len(found) == 1 else None
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warning_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "warning")

@@ -97,8 +97,10 @@ def locked_files(migration_set: MigrationSet) -> list[MigrationFile]:
     """The files a lock file lists, in apply order (a forward before its rollback);
     a file holding both (a dbmate up and down section) is listed once."""
     files = sorted(migration_set.all_files(), key=lambda m: (m.number, m.name, m.is_rollback, m.filename))
-    seen: set[str] = set()
-    return [m for m in files if not (m.path in seen or seen.add(m.path))]
+    first_of_path: dict[str, MigrationFile] = {}
+    for migration in files:
+        first_of_path.setdefault(migration.path, migration)
+    return list(first_of_path.values())
 
 
 def build(migration_set: MigrationSet) -> LockFile:

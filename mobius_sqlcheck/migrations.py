@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 STRICT_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[a-z0-9]+(?:_[a-z0-9]+)*)\.sql$")
@@ -168,7 +169,7 @@ def has_no_transaction_directive(text: str) -> bool:
 
 
 def load_layout_set(directory: str, layout: str = "auto", rollbacks: str = "",
-                    extra_paths: list[str] = ()) -> MigrationSet:
+                    extra_paths: Sequence[str] = ()) -> MigrationSet:
     """The one place a layout's listing becomes what the engine, the rules, the
     lock file and the applier consume. `extra_paths`: files the user named that
     the listing does not hold (linted as loose SQL by the caller)."""

@@ -3,8 +3,9 @@ rule and the place, keeps every other finding, and never exits 0, even with
 MSC004 ignored, turned off or suppressed.
 
 The failing rules are real rule modules in a throwaway package, discovered
-through MOBIUS_SQLCHECK_EXTRA_RULES (see mobius_sqlcheck/rules/__init__.py):
-nothing of the pipeline is mocked.
+through MOBIUS_SQLCHECK_EXTRA_RULES, which the command line reads on every
+invocation and passes to the pipeline as its rule registry (see
+mobius_sqlcheck/rules/__init__.py): nothing of the pipeline is mocked.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from mobius_sqlcheck.cli import main
-from mobius_sqlcheck.rules import EXTRA_RULES_ENV, all_rules
+from mobius_sqlcheck.rules import EXTRA_RULES_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 _packages = itertools.count(1)
@@ -119,9 +120,7 @@ def failing_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         (package / filename).write_text(text)
     monkeypatch.syspath_prepend(str(package.parent))
     monkeypatch.setenv(EXTRA_RULES_ENV, name)
-    all_rules.cache_clear()
-    yield name
-    all_rules.cache_clear()  # the next call, after the env var is restored, sees only the real rules
+    return name
 
 
 @pytest.fixture
@@ -229,11 +228,6 @@ def test_in_a_real_process(failing_rules, project) -> None:
 def test_an_unimportable_rule_package_is_a_usage_error(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(EXTRA_RULES_ENV, "no_such_package_xyz")
-    all_rules.cache_clear()
-    try:
-        Path("a.sql").write_text("SELECT 1;\n")
-        assert main(["lint", "a.sql"]) == 2
-        assert "cannot import rule package 'no_such_package_xyz'" in capsys.readouterr().err
-    finally:
-        monkeypatch.delenv(EXTRA_RULES_ENV)
-        all_rules.cache_clear()
+    Path("a.sql").write_text("SELECT 1;\n")
+    assert main(["lint", "a.sql"]) == 2
+    assert "cannot import rule package 'no_such_package_xyz'" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mobius_sqlcheck.cli import main
-from mobius_sqlcheck.formatting import Settings, check_texts, fingerprint, runner, worker
+from mobius_sqlcheck.formatting import Settings, check_texts, runner, worker
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = "select   a,b from T;\n"
@@ -23,7 +23,6 @@ GOOD = "SELECT a FROM t;\n"
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "cache"
     monkeypatch.setenv("MOBIUS_SQLCHECK_CACHE_DIR", str(directory))
-    fingerprint.config_fingerprint.cache_clear()  # config files change between tests
     return directory
 
 
@@ -56,6 +55,36 @@ def test_format_fixes_then_passes(project: Path, capsys: pytest.CaptureFixture) 
     assert "fixed migrations/001_a.sql" in capsys.readouterr().out
     assert target.read_text() == "select\n    a,\n    b\nfrom t;\n"
     assert main(["format"]) == 0
+
+
+def test_format_leaves_locked_migrations_as_they_are(project: Path, capsys: pytest.CaptureFixture) -> None:
+    """Formatting a locked migration would break MSC105 and, once applied, the
+    applier's checksum: `lock` then `format` must change nothing locked."""
+    migration(project, BAD)
+    assert main(["lock"]) == 0
+    (project / "migrations" / "002_b.sql").write_text(BAD)
+    (project / "migrations" / "002_b_rollback.sql").write_text(GOOD)
+    capsys.readouterr()
+    assert main(["format"]) == 1  # 002 is not locked: fixed
+    out = capsys.readouterr().out
+    assert "migrations/001_a.sql: left as is: locked in migrations/sqlcheck.sum" in out
+    assert "fixed migrations/002_b.sql" in out
+    assert (project / "migrations" / "001_a.sql").read_text() == BAD
+    assert main(["format", "migrations/001_a.sql"]) == 0
+    assert (project / "migrations" / "001_a.sql").read_text() == BAD
+    assert main(["lint", "--select", "MSC105"]) == 0
+
+
+def test_format_include_locked_warns_about_the_lock_file(project: Path, capsys: pytest.CaptureFixture) -> None:
+    migration(project, BAD)
+    assert main(["lock"]) == 0
+    capsys.readouterr()
+    assert main(["format", "--include-locked"]) == 1
+    captured = capsys.readouterr()
+    assert "fixed migrations/001_a.sql" in captured.out
+    assert "warning: formatting migrations locked in migrations/sqlcheck.sum" in captured.err
+    assert "lock --force" in captured.err
+    assert main(["lint", "--select", "MSC105"]) == 1
 
 
 def test_format_keeps_crlf_and_bom(project: Path) -> None:
@@ -132,9 +161,8 @@ def test_a_config_change_invalidates_the_cache(project: Path) -> None:
     texts = {str(project / "migrations" / "001_a.sql"): "SELECT   a FROM t;\n"}
     assert check_texts(texts, Settings())[next(iter(texts))].violations
     (project / ".sqlfluff").write_text("[sqlfluff]\ndialect = postgres\nexclude_rules = LT01\n")
-    fingerprint.config_fingerprint.cache_clear()
-    # Not served from the cache. (Whether sqlfluff then sees the new config in
-    # this same process is sqlfluff's own config cache; each CLI run is a new process.)
+    # Not served from the cache, in this same process with nothing cleared: the
+    # fingerprint is keyed by the config files' modification times and sizes.
     assert not check_texts(texts, Settings())[next(iter(texts))].cached
 
 

@@ -1,4 +1,4 @@
-"""Never a password in any output (../shared/rules.md): every command, every
+"""Never a password in any output (the README's promise): every command, every
 format, every error path, and every file the tool writes.
 
 A distinctive password is put where each command meets one: in files the
@@ -26,7 +26,7 @@ import pytest
 
 from mobius_sqlcheck.applier.ephemeral import free_port
 from mobius_sqlcheck.cli import main
-from mobius_sqlcheck.rules import EXTRA_RULES_ENV, all_rules
+from mobius_sqlcheck.rules import EXTRA_RULES_ENV
 from tests.applier.conftest import db, servers  # noqa: F401 - the real PostgreSQL + PgBouncer fixtures
 from tests.applier.helpers import PASSWORD as FIXTURE_PASSWORD
 from tests.applier.helpers import Db
@@ -186,11 +186,7 @@ def test_internal_error_message_is_masked(project, capsys, monkeypatch) -> None:
     name = _rule_package(project, LEAKY_RULE)
     monkeypatch.syspath_prepend(str(project / "rule_packages"))
     monkeypatch.setenv(EXTRA_RULES_ENV, name)
-    all_rules.cache_clear()
-    try:
-        code, out, _ = run(capsys, "lint", "--format", "json", "migrations/001_notes.sql")
-    finally:
-        all_rules.cache_clear()
+    code, out, _ = run(capsys, "lint", "--format", "json", "migrations/001_notes.sql")
     assert code == 1
     (internal,) = [d for d in json.loads(out)["diagnostics"] if d["rule"] == "MSC004"]
     assert "postgresql://app:***@db.example.com" in internal["message"]

@@ -49,7 +49,7 @@ from mobius_sqlcheck.applier import history, indexes, lease, locks
 from mobius_sqlcheck.applier.database import Database
 from mobius_sqlcheck.applier.errors import StatementFailure, describe, error_offset
 from mobius_sqlcheck.applier.output import Reporter
-from mobius_sqlcheck.applier.script import Piece, Script, idempotency_problems, transaction_control_problems
+from mobius_sqlcheck.applier.script import Piece, Script, policy_problems
 from mobius_sqlcheck.config import parse_duration
 from mobius_sqlcheck.errors import OperationFailed
 from mobius_sqlcheck.migrations import MigrationFile
@@ -168,14 +168,11 @@ class Runner:
         self._retrying(history.ensure_schema, "creating the history schema")
 
     def run(self, job: Job) -> Outcome:
-        problems = transaction_control_problems(job.script)
+        problems = policy_problems(job.script)
         if problems:
             raise OperationFailed("refusing to run:\n  " + "\n  ".join(problems))
         if not job.script.no_transaction:
             return self._retrying(lambda conn: self._in_transaction(conn, job), job.label)
-        problems = idempotency_problems(job.script)
-        if problems:
-            raise OperationFailed("no-transaction file with statements a re-run cannot repeat:\n  " + "\n  ".join(problems))
         return self._retrying(lambda conn: self._without_transaction(conn, job), job.label, in_transaction=False)
 
     # --- the two ways to run a file ---
@@ -187,7 +184,8 @@ class Runner:
             done = self._already_done(conn, job)
             if done is not None:
                 return done
-            pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # fixed for the transaction
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+            pid = row[0] if row is not None else None  # fixed for the transaction
             started = time.perf_counter()
             for piece in job.script.pieces:
                 self._execute(conn, job.script, piece, piece.text, pid=pid)

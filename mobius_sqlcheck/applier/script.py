@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from mobius_sqlcheck.errors import OperationFailed
 from mobius_sqlcheck.migrations import MigrationFile, has_no_transaction_directive
 from mobius_sqlcheck.parse import Statement, parse_source
+from mobius_sqlcheck.policy import FileView, file_problems
 from mobius_sqlcheck.source import Position, ReadProblem, SourceFile, read_file_bytes, read_source, section_of
+from mobius_sqlcheck.suppressions import find_suppressions
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class Script:
     pieces: tuple[Piece, ...]
     no_transaction: bool
     checksum: str
+    statements: tuple[Statement, ...] = ()  # empty when the file is sent whole
 
     def position(self, piece: Piece, char_offset: int) -> Position:
         """File line/column of a character offset (0-based) within a piece."""
@@ -55,21 +58,21 @@ def load_script(migration: MigrationFile | str) -> Script:
     if isinstance(source, ReadProblem):
         raise OperationFailed(f"{path}:{source.line}:{source.column}: {source.message}")
     checksum = file_checksum(read_file_bytes(path))
-    if isinstance(migration, str) or not migration.is_section:
-        no_transaction = has_no_transaction_directive(source.text)
-        if not isinstance(migration, str):
-            no_transaction = no_transaction or not migration.in_transaction
-        return Script(path, source, split_statements(source), no_transaction, checksum)
-    section = section_of(source, migration.start, migration.end)
-    no_transaction = not migration.in_transaction or has_no_transaction_directive(section.text)
-    return Script(path, source, split_statements(section), no_transaction, checksum)
+    no_transaction = has_no_transaction_directive(source.text)
+    if not isinstance(migration, str):
+        if migration.is_section:  # the section alone, every offset still the real file's
+            source = section_of(source, migration.start, migration.end)
+            no_transaction = has_no_transaction_directive(source.text)
+        no_transaction = no_transaction or not migration.in_transaction
+    statements = _statements(source)  # None: let the server judge the whole file
+    pieces = tuple(_piece(source, statement) for statement in statements) if statements is not None else (
+        (Piece(source.text, 0, "", {}),) if source.text.strip() else ())
+    return Script(path, source, pieces, no_transaction, checksum, tuple(statements or ()))
 
 
-def split_statements(source: SourceFile) -> tuple[Piece, ...]:
+def _statements(source: SourceFile) -> list[Statement] | None:
     parsed = parse_source(source)
-    if parsed.problems:  # let the server judge the whole file
-        return (Piece(source.text, 0, "", {}),) if source.text.strip() else ()
-    return tuple(_piece(source, statement) for statement in parsed.statements)
+    return None if parsed.problems else parsed.statements
 
 
 def _piece(source: SourceFile, statement: Statement) -> Piece:
@@ -77,45 +80,20 @@ def _piece(source: SourceFile, statement: Statement) -> Piece:
     return Piece(text, statement.start, statement.node_type, statement.node)
 
 
-# Statements that a re-run after a partial failure repeats harmlessly. A
-# no-transaction file has no rollback: half of it may have run.
-def idempotency_problem(piece: Piece) -> str | None:
-    node, kind = piece.node, piece.node_type
-    if kind in ("", "SelectStmt", "VacuumStmt", "ReindexStmt"):
-        return None
-    if kind in ("IndexStmt", "CreateStmt", "CreateSchemaStmt", "CreateExtensionStmt", "CreateSeqStmt"):
-        ok = node.get("if_not_exists", False)
-        fix = "IF NOT EXISTS"
-    elif kind == "DropStmt":
-        ok = node.get("missing_ok", False)
-        fix = "IF EXISTS"
-    elif kind == "AlterEnumStmt":
-        ok = node.get("skipIfNewValExists", False) or "oldVal" in node
-        fix = "ADD VALUE IF NOT EXISTS"
-    else:
-        return f"{kind} in a no-transaction file: only idempotent statements may run outside a transaction"
-    if ok:
-        return None
-    return f"not idempotent: use {fix}, so a re-run after a partial failure succeeds"
-
-
-def idempotency_problems(script: Script) -> list[str]:
+def policy_problems(script: Script) -> list[str]:
+    """What the policy refuses in this file (the statements MSC502, MSC503
+    and MSC504 report): refused before anything runs, even with --skip-lint,
+    since a COMMIT half way would break the all-or-nothing guarantee, a
+    non-idempotent no-transaction file cannot be retried, and session state
+    leaks through the pooler to other clients."""
+    statements = list(script.statements)
+    view = FileView(script.source, statements, script.no_transaction)
+    # An inline suppression the lint honours is honoured here too: lint passing means apply accepts.
+    suppressions = find_suppressions(script.source, statements)
     problems = []
-    for piece in script.pieces:
-        problem = idempotency_problem(piece)
-        if problem:
-            where = script.source.position(piece.start)
-            problems.append(f"{script.path}:{where.line}:{where.column}: {problem}")
+    for problem in file_problems(view):
+        if any(suppression.covers(problem.code, problem.offset) for suppression in suppressions):
+            continue
+        where = script.source.position(problem.offset)
+        problems.append(f"{script.path}:{where.line}:{where.column}: {problem.code} {problem.message}")
     return problems
-
-
-def transaction_control_problems(script: Script) -> list[str]:
-    """BEGIN / COMMIT / ROLLBACK in a file: a COMMIT would end the applier's
-    transaction half way and break its all-or-nothing guarantee, so it is
-    refused even with --skip-lint."""
-    return [
-        f"{script.path}:{script.source.position(p.start).line}:{script.source.position(p.start).column}: "
-        "transaction control inside a migration: the applier runs each file in its own transaction"
-        for p in script.pieces
-        if p.node_type == "TransactionStmt"
-    ]

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from types import FrameType
 
-from mobius_sqlcheck.applier.database import Database, check_policy, make_target, resolve_url
+from mobius_sqlcheck.applier.database import Database, check_policy, make_target, resolve_url, url_source
 from mobius_sqlcheck.applier.output import FORMATS, Reporter
 from mobius_sqlcheck.applier.runner import Settings
 from mobius_sqlcheck.config import Config, load_config
@@ -65,7 +65,7 @@ def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:
         os.listdir(directory)  # load_migration_set reads an unlistable directory as empty
     except OSError as error:
         raise UsageError(f"cannot read migrations directory {directory}: {error.strerror or error}") from None
-    config.migrations = directory
+    config = config.replace(migrations=directory)
     # The layout's units (a dbmate section, a diesel directory, a Flyway R__ file) are what runs.
     migration_set = load_layout_set(directory, config.layout, config.rollbacks)
     if not migration_set.forwards:
@@ -102,9 +102,9 @@ def open_session(args: argparse.Namespace, command: str) -> Session:
     config, migration_set = load_migrations(args)
     stop_on_signals()
     reporter = Reporter(command, args.format)
-    target = make_target(resolve_url(args.database_url))
+    target = make_target(resolve_url(args.database_url), url_source(args.database_url))
     reporter.database = target.display
     reporter.note(f"database: {target.display}")
-    for problem in check_policy(target, config.pooler_port, config.allowed_hosts, args.allow_direct):
+    for problem in check_policy(target, config.pooler_port, list(config.allowed_hosts), args.allow_direct):
         reporter.note(f"warning: {problem} (allowed by --allow-direct)")
     return Session(config, migration_set, Database(target), reporter)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from mobius_sqlcheck.config import FAIL_LEVELS, Config, load_config
 from mobius_sqlcheck.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from mobius_sqlcheck.reporters import FORMATS, renderer
+
+if TYPE_CHECKING:
+    from mobius_sqlcheck.rules import Registry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,14 +33,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mobius_sqlcheck.engine import lint_paths
+    from mobius_sqlcheck.lint import lint_paths
+    from mobius_sqlcheck.rules import registry_from_environment
 
-    config = configure(args)
+    rules = registry_from_environment()
+    config = configure(args, rules)
     paths = args.paths or default_paths(config)
     for path in paths:
         if not os.path.lexists(path):
             raise UsageError(f"no such file or directory: {path}")
-    result = lint_paths(paths, config)
+    # Parse trees are acyclic and freed by reference counting; the cycle
+    # collector would only re-walk every live object again and again. A
+    # process switch, so the command decides it, not the library.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        result = lint_paths(paths, config, rules)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if result.files == 0:
+        raise UsageError(f"nothing to lint in {', '.join(paths)}: looked for migrations, "
+                         "other .sql files and text files the connection-string scan reads "
+                         "(.env*, .yaml, .toml, .json, .py, .sh, .md, ...); found none")
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     sys.stdout.write(renderer(args.format)(result, colour=colour))
@@ -48,32 +68,35 @@ def default_paths(config: Config) -> list[str]:
     """The configured migrations directories, else the one found where the
     layouts keep theirs (exit 2 saying where it looked when there is none)."""
     if config.migrations_configured:
-        return config.migration_directories
+        return list(config.migration_directories)
     from mobius_sqlcheck.layouts import find_migrations_directory
 
     return [find_migrations_directory(".")]
 
 
-def configure(args: argparse.Namespace) -> Config:
+def configure(args: argparse.Namespace, rules: Registry | None = None) -> Config:
     from mobius_sqlcheck.rules import expand_selectors
 
     config = load_config(args.config)
+    changes: dict[str, object] = {}
     if args.select:
-        config.select = _split(args.select)
-        expand_selectors(config.select, "--select")
+        select = _split(args.select)
+        expand_selectors(select, "--select", rules)
+        changes["select"] = select
     if args.ignore:
-        config.ignore = config.ignore + _split(args.ignore)
-        expand_selectors(config.ignore, "--ignore")
+        ignore = [*config.ignore, *_split(args.ignore)]
+        expand_selectors(ignore, "--ignore", rules)
+        changes["ignore"] = ignore
     if args.fail_on:
-        config.fail_on = args.fail_on
-    _enable_format_check(config, explicit=args.format_check)
-    return config
+        changes["fail_on"] = args.fail_on
+    config = config.replace(**changes) if changes else config
+    return _with_format_check(config, explicit=args.format_check)
 
 
 FORMAT_CHECK_RULE = "MSC005"
 
 
-def _enable_format_check(config: Config, explicit: bool) -> None:
+def _with_format_check(config: Config, explicit: bool) -> Config:
     """MSC005 is off by default (sqlfluff is slow); `--format-check` turns it
     on as an error. `format_check = true` in the config does too, unless
     `--select` leaves it out: the connection-string hook selects only MSC501
@@ -81,10 +104,11 @@ def _enable_format_check(config: Config, explicit: bool) -> None:
     from mobius_sqlcheck.rules import expand_selectors
 
     if FORMAT_CHECK_RULE in config.severity:
-        return  # the user chose its severity
+        return config  # the user chose its severity
     if explicit or (config.format_check and (
             not config.select or FORMAT_CHECK_RULE in expand_selectors(config.select, "--select"))):
-        config.severity[FORMAT_CHECK_RULE] = "error"
+        return config.replace(severity={**config.severity, FORMAT_CHECK_RULE: "error"})
+    return config
 
 
 def exit_code(result, config: Config) -> int:

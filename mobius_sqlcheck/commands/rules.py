@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from mobius_sqlcheck.rules import all_rules
+from mobius_sqlcheck.rules import registry_from_environment
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rules = all_rules().values()
+    rules = registry_from_environment().values()
     if args.format == "json":
         listing = [{"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary} for r in rules]
         sys.stdout.write(json.dumps(listing, indent=2) + "\n")

@@ -40,16 +40,33 @@ def tool_fingerprint() -> str:
     return _digest([SCHEME, __version__, DEFAULT_DIALECT, *plugins])
 
 
-@lru_cache(maxsize=None)
 def config_fingerprint(directory: str, extra_config: str | None) -> str:
-    """The config files that may apply to SQL files in `directory`."""
-    parts = []
-    for place in _config_places(os.path.abspath(directory)):
-        for name in CONFIG_NAMES:
-            parts.append(f"{place}/{name}:{_file_digest(os.path.join(place, name))}")
+    """The config files that may apply to SQL files in `directory`. Cached
+    by what it depends on: the candidates' paths with their modification
+    times and sizes (a `stat` each), so an edited `.sqlfluff` is read again
+    in a long-running process."""
+    candidates = [os.path.join(place, name) for place in _config_places(os.path.abspath(directory))
+                  for name in CONFIG_NAMES]
     if extra_config:
-        parts.append(f"extra:{os.path.abspath(extra_config)}:{_file_digest(extra_config)}")
+        candidates.append(os.path.abspath(extra_config))
+    return _config_digest(tuple((path, _stat_key(path)) for path in candidates), bool(extra_config))
+
+
+@lru_cache(maxsize=64)
+def _config_digest(candidates: tuple[tuple[str, tuple[int, int] | None], ...], has_extra: bool) -> str:
+    paths = [path for path, _ in candidates]
+    parts = [f"{path}:{_file_digest(path)}" for path in (paths[:-1] if has_extra else paths)]
+    if has_extra:
+        parts.append(f"extra:{paths[-1]}:{_file_digest(paths[-1])}")
     return _digest(parts)
+
+
+def _stat_key(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_size)
 
 
 def _config_places(directory: str) -> list[str]:

@@ -178,7 +178,7 @@ def resolve(directory: str, layout: str, names: list[str] | None = None) -> str 
     return detected.layout
 
 
-def list_units(directory: str, layout: str = AUTO, options: Options = Options()) -> Listing:
+def list_units(directory: str, layout: str = AUTO, options: Options | None = None) -> Listing:
     """The directory as the layout in force sees it. A directory no layout
     recognizes lists every `.sql` file as ignored."""
     names = entries(directory)
@@ -188,7 +188,7 @@ def list_units(directory: str, layout: str = AUTO, options: Options = Options())
         expected = "; ".join(f"{m.ID}: {m.EXPECTED}" for m in all_layouts().values())
         reason = f"no migration layout recognizes this directory (expected one of {expected})"
         return Listing("unknown", directory, [], [Ignored(path, reason) for path in sql], [], [], [], False)
-    return all_layouts()[chosen].list_units(directory, names, options)
+    return all_layouts()[chosen].list_units(directory, names, options or Options())
 
 
 # -- finding the migrations directory -----------------------------------------------------

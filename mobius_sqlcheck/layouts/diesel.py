@@ -55,7 +55,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
             ignored.extend(Ignored(os.path.join(path, name), f"diesel runs only {EXPECTED}: no up.sql here")
                            for name in sql_inside)
             continue
-        ignored.extend(Ignored(os.path.join(path, name), f"diesel runs only up.sql and down.sql")
+        ignored.extend(Ignored(os.path.join(path, name), "diesel runs only up.sql and down.sql")
                        for name in sql_inside if name not in ("up.sql", "down.sql"))
         version, _, name = entry.partition("_")
         in_transaction = _run_in_transaction(path) and not has_our_no_transaction(read_text(up))

@@ -79,7 +79,8 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         directions = found[key]
         down = directions.get("down")
         if "up" not in directions:
-            orphans.append(Section(down[1]))
+            if down is not None:
+                orphans.append(Section(down[1]))
             continue
         up_path = directions["up"][1]
         units.append(Unit(versions[key], key[1], os.path.basename(up_path), Section(up_path),

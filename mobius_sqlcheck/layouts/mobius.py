@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 
 from mobius_sqlcheck.layouts import Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
 
@@ -81,7 +82,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
 
 
 def pair_files(layout: str, directory: str, paths: list[str], has_rollbacks: bool,
-               rollback_paths: list[str] = ()) -> Listing:
+               rollback_paths: Sequence[str] = ()) -> Listing:
     """Forward files paired with `<stem>_rollback.sql` (in `paths`, or in
     `rollback_paths`: a separate rollbacks directory)."""
     forwards, rollbacks, misnamed = [], [], []
@@ -108,10 +109,10 @@ def pair_files(layout: str, directory: str, paths: list[str], has_rollbacks: boo
             orphans.append(Section(rollback.path))
     units = []
     for forward in forwards:
-        rollback = by_stem.get(forward.stem)
+        paired = by_stem.get(forward.stem)
         units.append(Unit(
             version=forward.version, name=forward.name, display=os.path.basename(forward.path),
-            forward=Section(forward.path), rollback=Section(rollback.path) if rollback else None,
+            forward=Section(forward.path), rollback=Section(paired.path) if paired else None,
             in_transaction=not has_our_no_transaction(read_text(forward.path)),
             order=forward.order, well_named=forward.well_named,
         ))

@@ -1,15 +1,16 @@
-"""The JSON contract of ../shared/rules.md: one object, stable keys."""
+"""The JSON contract (docs/rules.md, README "Usage"): one object, stable keys."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from mobius_sqlcheck import __version__
-from mobius_sqlcheck.engine import LintResult
+from mobius_sqlcheck.diagnostics import LintResult
 
 
 def render(result: LintResult, colour: bool = False) -> str:
-    document = {
+    document: dict[str, Any] = {
         "version": __version__,
         "diagnostics": [diagnostic.as_dict() for diagnostic in result.diagnostics],
         "summary": {"files": result.files, "errors": result.error_count, "warnings": result.warning_count},

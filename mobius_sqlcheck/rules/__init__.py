@@ -14,11 +14,13 @@ which one says when the engine calls it:
 A rule without a check function is reported by the engine itself (parse
 errors, unreadable files, suppressions).
 
-Extra rules (a seam for tests, e.g. a rule that raises to prove crash
-isolation): the environment variable MOBIUS_SQLCHECK_EXTRA_RULES names
-importable packages, comma-separated, whose `mscNNN_<name>.py` modules are
-discovered as rules too. It is read once per process (`all_rules` is cached:
-call `all_rules.cache_clear()` after changing it).
+The registry (code -> Rule) a run uses is a parameter of the lint
+pipeline: `all_rules()` is the built-in one; `load_rules(packages)` adds the
+`mscNNN_<name>.py` modules of other importable packages (a seam for tests,
+e.g. a rule that raises to prove crash isolation). Both are cached by their
+arguments only. The command line adds the packages named, comma-separated,
+by the environment variable MOBIUS_SQLCHECK_EXTRA_RULES, read on every
+invocation (`registry_from_environment`); the library never reads it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import re
 from functools import lru_cache
 from types import ModuleType
+from collections.abc import Iterable, Mapping
 from typing import Callable, NamedTuple
 
 from mobius_sqlcheck.errors import UsageError
@@ -71,11 +74,19 @@ def _rule_from_module(module: ModuleType) -> Rule:
     )
 
 
-@lru_cache(maxsize=1)
+Registry = Mapping[str, Rule]
+
+
 def all_rules() -> dict[str, Rule]:
-    """Every rule, by code, in code order."""
+    """Every built-in rule, by code, in code order."""
+    return load_rules(())
+
+
+@lru_cache(maxsize=8)
+def load_rules(extra_packages: tuple[str, ...]) -> dict[str, Rule]:
+    """The built-in rules and those of `extra_packages`, by code, in code order."""
     rules = []
-    for package, path in [(__name__, __path__), *_extra_packages()]:
+    for package, path in [(__name__, list(__path__)), *_import_packages(extra_packages)]:
         for module_name in _rule_module_names(path):
             rules.append(_rule_from_module(importlib.import_module(f"{package}.{module_name}")))
     rules.sort(key=lambda rule: rule.code)
@@ -85,9 +96,14 @@ def all_rules() -> dict[str, Rule]:
     return by_code
 
 
-def _extra_packages() -> list[tuple[str, list[str]]]:
+def registry_from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Rule]:
+    """The command line's registry: built-ins plus MOBIUS_SQLCHECK_EXTRA_RULES."""
+    return load_rules(tuple(filter(None, (part.strip() for part in environ.get(EXTRA_RULES_ENV, "").split(",")))))
+
+
+def _import_packages(names: tuple[str, ...]) -> list[tuple[str, list[str]]]:
     packages = []
-    for name in filter(None, (part.strip() for part in os.environ.get(EXTRA_RULES_ENV, "").split(","))):
+    for name in names:
         try:
             packages.append((name, list(importlib.import_module(name).__path__)))
         except (ImportError, AttributeError) as error:
@@ -105,10 +121,10 @@ def _rule_module_names(path: list[str]) -> list[str]:
     return sorted(names)
 
 
-def expand_selectors(selectors: list[str], key: str) -> set[str]:
+def expand_selectors(selectors: Iterable[str], key: str, rules: Registry | None = None) -> set[str]:
     """Rule codes matched by selectors: a full code (MSC301), a family
     prefix (MSC3), or ALL."""
-    codes = all_rules().keys()
+    codes = (all_rules() if rules is None else rules).keys()
     chosen: set[str] = set()
     for selector in selectors:
         normalized = selector.strip().upper()

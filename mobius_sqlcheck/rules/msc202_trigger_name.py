@@ -33,7 +33,7 @@ from typing import Iterator
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
-from mobius_sqlcheck.locate import name_span
+from mobius_sqlcheck.rules._support.locate import name_span
 from mobius_sqlcheck.parse import Statement
 from mobius_sqlcheck.supabase_project import is_platform_schema
 
@@ -53,4 +53,11 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
     if not pattern.matches(name, table):
         start, end = name_span(ctx.source, statement, name)
         yield Finding(f"trigger '{name}' does not match {pattern.for_table(table)}", start, end,
-                      hint=f"Rename it, e.g. {table}_<purpose>_trigger.")
+                      hint=_rename_hint(ctx, table))
+
+
+def _rename_hint(ctx: StatementContext, table: str) -> str:
+    # The example fits the default pattern only; a custom one is quoted instead.
+    if ctx.config.is_default("trigger_name_pattern"):
+        return f"Rename it, e.g. {table}_<purpose>_trigger."
+    return f"Rename it to match {ctx.config.name_pattern('trigger_name_pattern').for_table(table)}."

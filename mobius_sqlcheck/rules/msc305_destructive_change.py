@@ -1,12 +1,14 @@
 """DROP or RENAME of an existing table or column in a forward migration.
 
 ## What it does
-Reports, in forward migrations only, `DROP TABLE`, `ALTER TABLE ... DROP
-COLUMN`, `ALTER TABLE ... RENAME TO` and `ALTER TABLE ... RENAME COLUMN` on a
+Reports, in forward migrations only, `DROP TABLE`, `DROP SCHEMA ... CASCADE`
+of a schema holding tables, `ALTER TABLE ... DROP COLUMN`, `ALTER TABLE ... RENAME TO` and `ALTER TABLE ... RENAME COLUMN` on a
 table created by an earlier migration or never created here (a platform
 table). Rollback files exist to remove things, so they are not checked; a
 table created earlier in the same file may be changed freely. `DROP TABLE IF
-EXISTS` of a table this history never created is not reported.
+EXISTS` of a table this history never created is reported too: where the
+table exists (a platform table, or one from before the history) its rows
+are lost all the same.
 
 ## Why is this bad?
 A drop loses data that no rollback can bring back. A rename breaks every
@@ -35,7 +37,8 @@ from __future__ import annotations
 import os
 from typing import Iterator
 
-from mobius_sqlcheck import alter_table, nodes
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.rules._support import alter_table
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.parse import Statement
@@ -61,14 +64,32 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
 
 def _dropped_tables(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
     node = statement.node
+    if node.get("removeType") == "OBJECT_SCHEMA":
+        yield from _dropped_schemas(statement, ctx)
+        return
     if node.get("removeType") != "OBJECT_TABLE":
         return
     for item in node.get("objects", ()):
         key = nodes.qualified(nodes.names(item.get("List", {}).get("items")))
-        known = ctx.catalog.table(key) is not None
-        if (known or not node.get("missing_ok")) and alter_table.is_existing(key, ctx):
+        # IF EXISTS of a table the history never created still drops it where it exists (a
+        # platform table, or one from before the history): its rows are lost all the same.
+        if alter_table.is_existing(key, ctx):
             yield Finding(f"drops table {nodes.display(key)}{_created_by(key, ctx)}: its rows are lost",
                           statement.start)
+
+
+def _dropped_schemas(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
+    """DROP SCHEMA ... CASCADE takes the schema's tables with it."""
+    if statement.node.get("behavior") != "DROP_CASCADE":
+        return  # without CASCADE, PostgreSQL refuses to drop a schema that holds anything
+    for item in statement.node.get("objects", ()):
+        schema = item.get("String", {}).get("sval", "")
+        tables = sorted(key for key, table in ctx.catalog.tables.items()
+                        if key[0] == schema and not table.external and alter_table.is_existing(key, ctx))
+        if tables:
+            shown = ", ".join(nodes.display(key) for key in tables[:3]) + (" ..." if len(tables) > 3 else "")
+            yield Finding(f"drops schema {schema} with CASCADE, and with it {len(tables)} table(s) created by "
+                          f"earlier migrations ({shown}): their rows are lost", statement.start)
 
 
 def _dropped_columns(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
@@ -108,6 +129,8 @@ def _renames(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
 
 def _created_by(key: tuple[str, str], ctx: StatementContext) -> str:
     table = ctx.catalog.table(key)
-    if table is None or table.origin is None:
+    if table is None:
+        return " (not created by these migrations: a platform or pre-history table where it exists)"
+    if table.origin is None:
         return ""
     return f" (created by {os.path.basename(table.origin.path)})"

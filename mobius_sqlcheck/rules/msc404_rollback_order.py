@@ -34,9 +34,11 @@ DROP TABLE IF EXISTS public.brands;
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Iterator
 
 from mobius_sqlcheck import nodes
+from mobius_sqlcheck.catalog import object_with_args
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.parse import Statement
@@ -66,23 +68,24 @@ def _referenced_tables(statement: Statement, ctx: StatementContext) -> Iterator[
         table = ctx.catalog.table(key)
         if table is None:
             continue
-        for referrer_key in sorted(table.referenced_by - set(dropped)):
+        for referrer_key in sorted(ctx.catalog.referrers_of(key) - set(dropped)):
             referrer = ctx.catalog.table(referrer_key)
             if referrer is None:
                 continue
             fk = next((fk.name for fk in referrer.foreign_keys if fk.target == key), "?")
-            later = _later_drop(statement, ctx, lambda other: _drops_table(other, referrer_key))
+            later = _later_drop(statement, ctx, partial(_drops_table, key=referrer_key))
             yield Finding(_message(f"table {nodes.display(key)}", f"table {nodes.display(referrer_key)}",
                                    f"references it (foreign key {fk})", later, ctx), statement.start)
 
 
 def _called_functions(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
-    for key in _dropped_names(statement.node):
-        function = ctx.catalog.functions.get(key)
+    for item in statement.node.get("objects", ()):
+        function = ctx.catalog.resolve_function(*object_with_args(item.get("ObjectWithArgs", {})))
         if function is None:
             continue
-        for trigger_key in sorted(function.triggers):
-            later = _later_drop(statement, ctx, lambda other: _drops_trigger(other, trigger_key))
+        key = (function.schema, function.name)
+        for trigger_key in sorted(ctx.catalog.triggers_calling(function)):
+            later = _later_drop(statement, ctx, partial(_drops_trigger, key=trigger_key))
             schema, table, name = trigger_key
             yield Finding(_message(f"function {nodes.display(key)}", f"trigger {name} on {schema}.{table}",
                                    "calls it", later, ctx), statement.start)

@@ -49,6 +49,7 @@ def check_history(ctx: HistoryContext) -> Iterator[Finding]:
     for function in ctx.catalog.functions.values():
         if not function.security_definer or function.search_path_fixed or function.origin is None:
             continue
-        yield Finding(f"SECURITY DEFINER function {nodes.display((function.schema, function.name))}() has no "
+        shown = function.key.display() if function.args else f"{nodes.display((function.schema, function.name))}()"
+        yield Finding(f"SECURITY DEFINER function {shown} has no "
                       "fixed search_path: callers can make it run their own objects with its owner's rights",
                       function.origin.offset, path=function.origin.path)

@@ -156,7 +156,7 @@ def test_transaction_control_refused_even_without_lint(db: Db, run_cli, tmp_path
     })
     result = run_cli(*apply_args(db, migrations, "--skip-lint"))
     assert result.code == 1
-    assert "001_one.sql:2:1: transaction control inside a migration" in result.err
+    assert "001_one.sql:2:1: MSC503 COMMIT inside a migration ends the applier's transaction early" in result.err
     assert not db.exists("public.one")
 
 

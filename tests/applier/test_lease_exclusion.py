@@ -119,7 +119,7 @@ def test_a_waiting_applier_gives_up_after_its_deadline(db: Db, run_cli, tmp_path
 
 @pytest.mark.parametrize("value", ["soon", "10 parsecs", ""])
 def test_bad_durations_are_refused(run_cli, tmp_path: Path, value: str) -> None:
-    from tests.applier.helpers import apply_args, write_config
+    from tests.applier.helpers import write_config
 
     migrations = write_migrations(tmp_path / "migrations", {"001_items.sql": "CREATE TABLE items (id int);\n"})
     config = write_config(tmp_path, migrations, lock_timeout=value)

@@ -89,7 +89,7 @@ def test_non_idempotent_statement_is_refused(db: Db, run_cli, tmp_path: Path) ->
     migrations = write_migrations(tmp_path / "migrations", files)
     result = run_cli(*apply_args(db, migrations, "--skip-lint"))
     assert result.code == 1
-    assert "002_index.sql:3:1: not idempotent: use IF NOT EXISTS" in result.err
+    assert "002_index.sql:3:1: MSC504 CREATE INDEX CONCURRENTLY without IF NOT EXISTS" in result.err
     assert db.history() == [("001", "table")]
 
 

@@ -11,7 +11,7 @@ import pytest
 from mobius_sqlcheck.applier import plan
 from mobius_sqlcheck.applier.database import check_policy, make_target, resolve_url
 from mobius_sqlcheck.applier.history import HistoryRow
-from mobius_sqlcheck.applier.script import idempotency_problems, load_script, transaction_control_problems
+from mobius_sqlcheck.applier.script import load_script, policy_problems
 from mobius_sqlcheck.applier.verify import IndexShape, SchemaShape, compare
 from mobius_sqlcheck.errors import OperationFailed, UsageError
 from mobius_sqlcheck.migrations import load_migration_set
@@ -108,10 +108,14 @@ def test_idempotency_and_transaction_control(tmp_path: Path) -> None:
     )
     script = load_script(str(path))
     assert script.no_transaction
-    problems = idempotency_problems(script)
-    assert [p.split(": ", 1)[0].rsplit(":", 2)[1:] for p in problems] == [["3", "1"], ["5", "1"], ["8", "1"], ["9", "1"]]
-    assert "IF NOT EXISTS" in problems[0] and "IF EXISTS" in problems[1] and "UpdateStmt" in problems[2]
-    assert len(transaction_control_problems(script)) == 1
+    problems = policy_problems(script)
+    # ALTER TYPE ... ADD VALUE runs in a transaction since PostgreSQL 12: it belongs in a normal file.
+    assert [p.split(": ", 1)[0].rsplit(":", 2)[1:] for p in problems] == [
+        ["3", "1"], ["5", "1"], ["6", "1"], ["8", "1"], ["9", "1"]]
+    assert "MSC504 CREATE INDEX CONCURRENTLY without IF NOT EXISTS" in problems[0]
+    assert "MSC504 DROP INDEX CONCURRENTLY without IF EXISTS" in problems[1]
+    assert "MSC504 UPDATE T in a no-transaction file" in problems[3]  # a SELECT would be fine
+    assert "MSC503 COMMIT" in problems[4]
 
 
 def test_compare_shapes() -> None:
@@ -155,7 +159,7 @@ def test_policy_and_redaction() -> None:
         check_policy(target, 6543, ["localhost"], allow_direct=False)
     assert "hunter2" not in str(refused.value) and "--allow-direct" in str(refused.value)
     assert len(check_policy(target, 6543, ["localhost"], allow_direct=True)) == 2
-    with pytest.raises(UsageError, match="invalid database URL"):
+    with pytest.raises(UsageError, match="is malformed"):
         make_target("host=h port=1,2,3 password=hunter2")
 
 
@@ -165,6 +169,24 @@ def test_a_named_pipe_among_the_migrations_is_refused_not_waited_on(migration_di
     os.mkfifo(migration_dir / "003_pipe.sql")
     with pytest.raises(UsageError, match="003_pipe.sql: cannot read migration: not a regular file"):
         _entries(migration_dir, [])
+
+
+def test_policy_accepts_a_create_made_rerunnable_by_an_earlier_drop(tmp_path: Path) -> None:
+    """Lint (MSC504) passes this file; apply used to refuse it."""
+    path = tmp_path / "006_rebuild.sql"
+    path.write_text("-- mobius-sqlcheck: no-transaction\n"
+                    "DROP INDEX CONCURRENTLY IF EXISTS public.idx_assets_status;\n"
+                    "CREATE INDEX CONCURRENTLY idx_assets_status ON public.assets (status);\n", encoding="utf-8")
+    assert policy_problems(load_script(str(path))) == []
+
+
+def test_policy_refuses_commit_in_a_do_block(tmp_path: Path) -> None:
+    """MSC503 reports it; apply used to run it (and PostgreSQL raised)."""
+    path = tmp_path / "007_do.sql"
+    path.write_text("DO $$ BEGIN INSERT INTO t VALUES (1); COMMIT; END $$;\n", encoding="utf-8")
+    [problem] = policy_problems(load_script(str(path)))
+    assert "007_do.sql:1:1: MSC503 COMMIT inside a DO block: PostgreSQL raises 'invalid transaction termination'" \
+        in problem
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("3s", 3.0), ("500ms", 0.5), ("15min", 900.0), ("1h", 3600.0),

@@ -20,7 +20,7 @@ from mobius_sqlcheck.catalog import Catalog
 
 IMMUTABLE, STABLE, VOLATILE = "i", "s", "v"
 _RANK = {IMMUTABLE: 0, STABLE: 1, VOLATILE: 2}
-_DATA = os.path.join(os.path.dirname(__file__), "data", "pg_volatility.json")
+_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "pg_volatility.json")
 BUILTIN_SCHEMA = "pg_catalog"
 
 
@@ -43,8 +43,9 @@ def function_volatility(parts: list[str], catalog: Catalog) -> str:
         builtin = builtin_volatility().get(parts[-1])
         if builtin is not None:
             return builtin
-    function = catalog.functions.get(nodes.qualified(parts))
-    return function.volatility if function is not None else VOLATILE
+    # A call's argument types are not known here: the most volatile overload counts.
+    levels = [function.volatility for function in catalog.overloads(nodes.qualified(parts))]
+    return max(levels, key=_RANK.__getitem__) if levels else VOLATILE
 
 
 def expression_volatility(expression: dict | None, catalog: Catalog) -> Volatility:
