@@ -12,7 +12,6 @@ storage bucket in those schemas).
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 
 PLATFORM_SCHEMAS = frozenset({"auth", "storage"})
 
@@ -21,8 +20,8 @@ def is_platform_schema(schema: str) -> bool:
     return schema in PLATFORM_SCHEMAS
 
 
-@lru_cache(maxsize=64)
 def _has_supabase_config(directory: str) -> bool:
+    # Not cached: a long-running process (an editor server) sees a config.toml created later.
     current = os.path.abspath(directory or ".")
     while True:
         if os.path.isfile(os.path.join(current, "supabase", "config.toml")) or (
