@@ -43,14 +43,8 @@ def check_migrations(ctx: MigrationsContext) -> Iterator[Finding]:
     lock = lockfile.read_quietly(ctx.migration_set, ctx.config.lock_file)
     if lock is None:
         return
-    if ctx.migration_set.layout in ("mobius", "supabase"):  # names that order themselves
-        newest = lock.newest_forward()
-    else:  # the layout's own order, over the locked files still present
-        newest = max((m for m in ctx.migration_set.forwards if m.filename in lock.entries),
-                     key=lambda m: m.sort_key, default=None)
-    if newest is None:
-        return
-    for migration in ctx.migration_set.forwards:
-        if migration.filename not in lock.entries and migration.sort_key < newest.sort_key:
+    newest, inserted = lockfile.inserted_before_newest(lock, ctx.migration_set)  # in the layout's order
+    for migration in inserted:
+        if newest is not None:
             yield Finding(f"{migration.filename} is not locked and sorts before {newest.filename}, "
                           "the newest locked migration", path=migration.path)

@@ -314,3 +314,28 @@ def test_down_section_drop_is_not_msc305_and_the_table_keeps_its_msc601(tmp_path
     _, document = lint_json(capsys, str(directory))
     assert [(os.path.basename(d["path"]), d["line"], d["rule"]) for d in document["diagnostics"]] == [
         ("20240101000000_create_accounts.sql", 2, "MSC601")]
+
+
+@pytest.mark.parametrize(("layout", "directory", "late", "newest"), [
+    ("flyway", "db/migration", "V1_2__late.sql", "V3__index_notes_created_at.sql"),
+    ("diesel", "migrations", "2024-06-12-000000_late/up.sql", "2024-06-14-080000_index_notes_created_at/up.sql"),
+])
+def test_lock_refuses_a_migration_inserted_before_the_newest_in_the_layouts_order(
+        layout: str, directory: str, late: str, newest: str, tmp_path, capsys, monkeypatch) -> None:
+    """Flyway's 1.2 sorts before 3 and diesel's dashed dates before a later one:
+    the lock command and MSC104 order them as the tool does, not by our names."""
+    monkeypatch.chdir(copy_fixture(layout, tmp_path))
+    assert main(["lock", directory]) == 0
+    late_path = os.path.join(directory, late)
+    os.makedirs(os.path.dirname(late_path), exist_ok=True)
+    with open(late_path, "w", encoding="utf-8") as handle:
+        handle.write("create table late (id bigint primary key);\n")
+    if layout == "diesel":
+        with open(os.path.join(os.path.dirname(late_path), "down.sql"), "w", encoding="utf-8") as handle:
+            handle.write("drop table late;\n")
+    capsys.readouterr()
+    assert main(["lock", directory]) == 1
+    assert f"{late} sorts before {newest}, the newest locked migration" in capsys.readouterr().err
+    _, document = lint_json(capsys, directory)
+    assert [(d["path"], d["rule"]) for d in document["diagnostics"] if d["rule"] == "MSC104"] == [
+        (late_path, "MSC104")]
