@@ -21,6 +21,16 @@ ROLLBACK_SUFFIX = "_rollback"
 NO_TRANSACTION_DIRECTIVE = re.compile(r"^\s*--\s*mobius-sqlcheck:\s*no-transaction\s*$", re.MULTILINE)
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """A version as its tool compares it: Flyway's dotted parts as numbers
+    (1.1 before 2, and not 11), any other version by its digits (diesel's
+    2024-06-11-120000 as 20240611120000)."""
+    if "." in version:
+        return tuple(int(part) for part in version.split(".") if part.isdigit())
+    digits = "".join(ch for ch in version if ch.isdigit())
+    return (int(digits) if digits else 0,)
+
+
 class MigrationFile(NamedTuple):
     """A forward or rollback migration: a whole file, or a section of one
     (`start:end`, bytes) when the layout keeps both in one file (dbmate)."""
@@ -41,6 +51,10 @@ class MigrationFile(NamedTuple):
     def number(self) -> int:
         digits = "".join(ch for ch in self.version if ch.isdigit())
         return int(digits) if digits else 0
+
+    @property
+    def version_key(self) -> tuple[int, ...]:
+        return version_key(self.version)
 
     @property
     def sort_key(self) -> tuple:

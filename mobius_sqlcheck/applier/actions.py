@@ -56,7 +56,7 @@ def check_lint(session: Session) -> None:
 # --- apply ---
 
 
-def apply_pending(session: Session, target: int | None = None, dry_run: bool = False, skip_lint: bool = False) -> int:
+def apply_pending(session: Session, target: tuple[int, ...] | None = None, dry_run: bool = False, skip_lint: bool = False) -> int:
     reporter = session.reporter
     if not skip_lint:
         check_lint(session)
@@ -113,7 +113,7 @@ def _report_failure(session: Session, entry: plan.Entry, failed: MigrationFailed
 # --- rollback ---
 
 
-def roll_back(session: Session, steps: int | None, to_version: int | None, dry_run: bool = False) -> int:
+def roll_back(session: Session, steps: int | None, to_version: tuple[int, ...] | None, dry_run: bool = False) -> int:
     reporter = session.reporter
     try:
         chosen = plan.to_roll_back(read_entries(session), steps, to_version)
@@ -218,16 +218,16 @@ def _report_differences(session: Session, differences: list[Difference]) -> int:
 # --- baseline ---
 
 
-def baseline(session: Session, to_version: int) -> int:
+def baseline(session: Session, to_version: tuple[int, ...]) -> int:
     """Record migrations applied by hand (psql -f) up to `to_version`, after
     checking that what they create exists."""
     reporter = session.reporter
     entries = read_entries(session)
-    chosen = [e for e in entries if e.state == plan.PENDING and e.number <= to_version]
+    chosen = [e for e in entries if e.state == plan.PENDING and e.version_key <= to_version]
     if not chosen:
-        reporter.note(f"nothing to baseline: every migration up to {to_version} is recorded")
+        reporter.note(f"nothing to baseline: every migration up to {'.'.join(map(str, to_version))} is recorded")
         return 0
-    keys = {(e.version, e.name) for e in entries if e.state != plan.PENDING or e.number <= to_version}
+    keys = {(e.version, e.name) for e in entries if e.state != plan.PENDING or e.version_key <= to_version}
     with session.db.errors_reported("cannot read the live schema"):
         live = read_live(session.db.conn)
     absent = [d for d in compare(expected_shape(session.migration_set, keys), live) if d.kind != "unexpected"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from mobius_sqlcheck.applier.history import HistoryRow
 from mobius_sqlcheck.applier.script import file_checksum
 from mobius_sqlcheck.errors import OperationFailed, UsageError
-from mobius_sqlcheck.migrations import MigrationFile, MigrationSet
+from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, version_key
 from mobius_sqlcheck.source import read_file_bytes
 
 APPLIED = "applied"
@@ -31,6 +31,10 @@ class Entry:
     @property
     def number(self) -> int:
         return _digits(self.version)
+
+    @property
+    def version_key(self) -> tuple[int, ...]:
+        return version_key(self.version)
 
     @property
     def sort_key(self) -> tuple[float, int, str]:
@@ -66,7 +70,7 @@ def entries(migration_set: MigrationSet, history: dict[tuple[str, str], HistoryR
     known = {(m.version, m.name) for m in migration_set.forwards}
     for key, row in history.items():
         if key not in known:
-            before = sum(1 for m in migration_set.forwards if (m.number, m.name) < (_digits(row.version), row.name))
+            before = sum(1 for m in migration_set.forwards if (m.version_key, m.name) < (version_key(row.version), row.name))
             result.append(Entry(row.version, row.name, MISSING, None, row, None, rank=before - 0.5))
     result.sort(key=lambda e: e.sort_key)
     return _mark_out_of_order(result)
@@ -87,30 +91,32 @@ def _mark_out_of_order(items: list[Entry]) -> list[Entry]:
     ]
 
 
-def parse_version(text: str, option: str) -> int:
-    # diesel writes 2024-06-11-120000: its digits order like the version itself.
-    digits = text.strip().replace("-", "")
-    if not digits.isdigit():
-        raise UsageError(f"{option} expects a migration version number such as 004, got {text!r}")
-    return int(digits)
+def parse_version(text: str, option: str) -> tuple[int, ...]:
+    """A version given on the command line, compared as `version_key` compares
+    the files' (diesel writes 2024-06-11-120000, Flyway 1.2 or 1_2)."""
+    written = text.strip().replace("_", ".")
+    digits = written.replace("-", "").replace(".", "")
+    if not digits.isdigit() or written.startswith(".") or written.endswith(".") or ".." in written:
+        raise UsageError(f"{option} expects a migration version such as 004 (or Flyway's 1.2), got {text!r}")
+    return version_key(written)
 
 
-def to_apply(items: list[Entry], target: int | None = None) -> list[Entry]:
+def to_apply(items: list[Entry], target: tuple[int, ...] | None = None) -> list[Entry]:
     """Pending migrations up to and including version `target`. Refuses when an
     applied migration was modified or its file is missing: the history and the
     files disagree, and a person must decide."""
     problems = [e for e in items if e.state in (MODIFIED, MISSING)]
     if problems:
         raise OperationFailed(disagreement_message(problems))
-    return [e for e in items if e.state == PENDING and (target is None or e.number <= target)]
+    return [e for e in items if e.state == PENDING and (target is None or e.version_key <= target)]
 
 
-def to_roll_back(items: list[Entry], steps: int | None, to_version: int | None) -> list[Entry]:
+def to_roll_back(items: list[Entry], steps: int | None, to_version: tuple[int, ...] | None) -> list[Entry]:
     """Applied migrations to undo, newest first: the last `steps`, or all above `to_version`."""
     applied = [e for e in items if e.state != PENDING]
     applied.sort(key=lambda e: e.sort_key, reverse=True)
     if to_version is not None:
-        chosen = [e for e in applied if e.number > to_version]
+        chosen = [e for e in applied if e.version_key > to_version]
     else:
         chosen = applied[: steps if steps is not None else 1]
     problems = [e for e in chosen if e.state in (MODIFIED, MISSING)]

@@ -53,7 +53,7 @@ def _life_cycle(session: Session, servers: ephemeral.Servers, skip_lint: bool) -
         reporter.note("ok: applied and verified")
         return 0
     _phase(reporter, "roll back everything")
-    actions.roll_back(session, steps=None, to_version=-1)  # all of them: diesel's first version is 0
+    actions.roll_back(session, steps=None, to_version=(-1,))  # all of them: diesel's first version is 0
     _same(session, empty, "after rolling everything back, the schema differs from before the first apply")
     _phase(reporter, "apply again")
     actions.apply_pending(session, skip_lint=True)

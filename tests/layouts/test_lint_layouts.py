@@ -339,3 +339,16 @@ def test_lock_refuses_a_migration_inserted_before_the_newest_in_the_layouts_orde
     _, document = lint_json(capsys, directory)
     assert [(d["path"], d["rule"]) for d in document["diagnostics"] if d["rule"] == "MSC104"] == [
         (late_path, "MSC104")]
+
+
+def test_flyway_dotted_versions_are_not_duplicates(tmp_path, capsys) -> None:
+    """V1_1 is version 1.1 and V11 is 11 (MSC102 once read both as 11); R__ files have no version."""
+    directory = tmp_path / "db" / "migration"
+    directory.mkdir(parents=True)
+    (directory / "V1_1__accounts.sql").write_text("create table accounts (id bigint primary key);\n")
+    (directory / "V11__notes.sql").write_text("create table notes (id bigint primary key);\n")
+    (directory / "R__a_view.sql").write_text("create or replace view a_view as select 1 as one;\n")
+    (directory / "R__b_view.sql").write_text("create or replace view b_view as select 2 as two;\n")
+    _, document = lint_json(capsys, str(directory))
+    assert document["layout"] == "flyway"
+    assert [d for d in document["diagnostics"] if d["rule"] == "MSC102"] == []
