@@ -28,6 +28,7 @@ GENERAL_DEFAULTS: dict[str, Any] = {
     "migrations": "migrations",
     "select": (),  # empty: every rule on by default
     "ignore": (),
+    "per_file_ignores": {},  # glob -> codes or prefixes, e.g. {"005_*.sql" = ["MSC306"]}
     "severity": {},
     "fail_on": "error",
     "pooler_port": 6543,
@@ -67,6 +68,7 @@ class Config:
     migrations: str
     select: tuple[str, ...]
     ignore: tuple[str, ...]
+    per_file_ignores: Mapping[str, tuple[str, ...]]
     severity: Mapping[str, str]
     fail_on: str
     index_name_pattern: str
@@ -122,7 +124,7 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(value)
     if isinstance(value, Mapping):
-        return MappingProxyType(dict(value))
+        return MappingProxyType({key: _frozen(item) for key, item in value.items()})
     return value
 
 
@@ -255,6 +257,10 @@ def _check_values(config: Config, source: str) -> None:
         raise UsageError(f"{source}: {SECTION}.pooler_port must be a TCP port (1-65535)")
     for key in ("select", "ignore"):
         expand_selectors(getattr(config, key), f"{SECTION}.{key}")
+    for glob, codes in config.per_file_ignores.items():
+        if not isinstance(codes, (list, tuple)) or not all(isinstance(code, str) for code in codes):
+            raise UsageError(f"{source}: {SECTION}.per_file_ignores.{glob} must be a list of rule codes")
+        expand_selectors(codes, f"{SECTION}.per_file_ignores.{glob}")
     for code, level in config.severity.items():
         expand_selectors([code], f"{SECTION}.severity.{code}")
         if level not in SEVERITIES:
