@@ -99,8 +99,10 @@ def servers(request: pytest.FixtureRequest) -> Iterator[ephemeral.Servers]:
 
 def _say(config: pytest.Config, line: str) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown also under -q and output capture
+            reporter.write_line(line)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
