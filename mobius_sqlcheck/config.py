@@ -17,6 +17,7 @@ from mobius_sqlcheck.errors import UsageError
 SECTION = "tool.mobius_sqlcheck"
 SEVERITIES = ("error", "warning", "off")
 FAIL_LEVELS = ("error", "warning")
+SUPABASE_HISTORY_MODES = ("read", "write")  # applier/supabase_history.py
 
 DEFAULT_INDEX_PATTERN = r"^idx_{table}_[a-z0-9_]+$"
 DEFAULT_TRIGGER_PATTERN = r"^{table}_[a-z0-9_]+_trigger$"
@@ -44,6 +45,8 @@ class Config:
         "lock_file": "sqlcheck.sum",
         "statement_timeout": "15min",
         "lock_timeout": "10s",
+        # "write": apply also records each migration in the Supabase CLI's history
+        "supabase_history": "read",
     }
 
     migrations: str
@@ -62,6 +65,7 @@ class Config:
     lock_file: str
     statement_timeout: str
     lock_timeout: str
+    supabase_history: str
 
     def __init__(self, source: str | None = None, **values: Any) -> None:
         for key, default in self.DEFAULTS.items():
@@ -200,6 +204,8 @@ def _check_values(config: Config, source: str) -> None:
 
     if config.fail_on not in FAIL_LEVELS:
         raise UsageError(f"{source}: {SECTION}.fail_on must be one of {', '.join(FAIL_LEVELS)}")
+    if config.supabase_history not in SUPABASE_HISTORY_MODES:
+        raise UsageError(f"{source}: {SECTION}.supabase_history must be one of {', '.join(SUPABASE_HISTORY_MODES)}")
     if not 0 < config.pooler_port < 65536:
         raise UsageError(f"{source}: {SECTION}.pooler_port must be a TCP port (1-65535)")
     for key in ("select", "ignore"):

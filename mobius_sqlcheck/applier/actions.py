@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, NoReturn
 
-from mobius_sqlcheck.applier import history, plan
+from mobius_sqlcheck.applier import history, plan, supabase_history
 from mobius_sqlcheck.applier.errors import safe_text
 from mobius_sqlcheck.applier.lintgate import lint_errors, refusal_message
 from mobius_sqlcheck.applier.output import format_ms
@@ -47,6 +47,28 @@ def read_entries(session: Session) -> list[plan.Entry]:
     return plan.entries(session.migration_set, rows)
 
 
+def read_cli_rows(session: Session) -> dict[str, supabase_history.CliRow]:
+    """The Supabase CLI's history by version; empty when the CLI never ran here."""
+    with session.db.errors_reported("cannot read the Supabase CLI's history"):
+        return supabase_history.read_all(session.db.conn)
+
+
+def applied_by_cli_only(entries: list[plan.Entry], rows: dict[str, supabase_history.CliRow]) -> list[plan.Entry]:
+    """Pending for us, yet the Supabase CLI applied them."""
+    return [e for e in entries if e.state == plan.PENDING and supabase_history.row_for(rows, e.version, e.name)]
+
+
+def check_not_cli_migrated(session: Session, entries: list[plan.Entry]) -> None:
+    """Refuse to run again what `supabase db push` already ran."""
+    clash = applied_by_cli_only(entries, read_cli_rows(session))
+    if clash:
+        names = ", ".join(e.label for e in clash)
+        fail(session, f"refusing to apply: the Supabase CLI already applied {names} to this database "
+                      f"({supabase_history.TABLE}), and mobius_sqlcheck's history does not record them, so they "
+                      "would run twice. Record them first: mobius-sqlcheck baseline --from-supabase "
+                      "(with the same --database-url)")
+
+
 def check_lint(session: Session) -> None:
     errors = [safe_text(e) for e in lint_errors(session.config, session.migration_set.directory)]
     if errors:
@@ -60,8 +82,10 @@ def apply_pending(session: Session, target: int | None = None, dry_run: bool = F
     reporter = session.reporter
     if not skip_lint:
         check_lint(session)
+    entries = read_entries(session)
+    check_not_cli_migrated(session, entries)
     try:
-        todo = plan.to_apply(read_entries(session), target)
+        todo = plan.to_apply(entries, target)
     except OperationFailed as error:
         fail(session, str(error))
     if not todo:
@@ -157,16 +181,38 @@ def _rollback_jobs(session: Session, chosen: list[plan.Entry]) -> list[Job]:
 def status(session: Session) -> int:
     reporter = session.reporter
     entries = read_entries(session)
+    cli_rows = read_cli_rows(session)
+    cli_states = []
     for entry in entries:
         detail = f"applied {entry.row.applied_at:%Y-%m-%d %H:%M:%S%z} by {entry.row.applied_by}" if entry.row else ""
         if entry.out_of_order:
             detail = "sorts before an applied migration"
+        if cli_rows:
+            cli = supabase_history.describe(cli_rows, entry.version, entry.name,
+                                            entry.migration.path if entry.migration else None)
+            cli_states.append({"file": entry.label, "supabase_cli": cli})
+            detail = f"{detail}; {cli}" if detail else cli
         reporter.migration(entry.state, entry.label, entry.version, entry.name, detail=detail)
+    if cli_rows:
+        _report_cli_rows(session, entries, cli_rows)
+        reporter.extra["supabase_cli"] = cli_states
     counts = {state: sum(1 for e in entries if e.state == state) for state in (plan.APPLIED, plan.PENDING, plan.MODIFIED, plan.MISSING)}
     reporter.extra["summary"] = counts
     reporter.note(", ".join(f"{n} {state}" for state, n in counts.items()))
     off = len(entries) - counts[plan.APPLIED]
     return 1 if off else 0
+
+
+def _report_cli_rows(session: Session, entries: list[plan.Entry], rows: dict[str, supabase_history.CliRow]) -> None:
+    known = {(e.version, e.name) for e in entries if e.migration}
+    for row in rows.values():
+        if (row.version, row.name) not in known:
+            session.reporter.note(f"note: the Supabase CLI's history has {row.version}_{row.name}, which is not "
+                                  "among the migration files")
+    clash = applied_by_cli_only(entries, rows)
+    if clash:
+        session.reporter.note(f"note: {len(clash)} migration(s) applied by the Supabase CLI are not in "
+                              "mobius_sqlcheck's history: run `mobius-sqlcheck baseline --from-supabase`")
 
 
 # --- verify ---
@@ -224,3 +270,40 @@ def baseline(session: Session, to_version: int) -> int:
         action = "baselined" if (entry.version, entry.name) in recorded else "skipped"
         reporter.migration(action, entry.label, entry.version, entry.name)
     return 0
+
+
+def baseline_from_supabase(session: Session) -> int:
+    """Record the migrations the Supabase CLI applied, after checking that the
+    statements it recorded are still those of each file."""
+    reporter = session.reporter
+    entries = read_entries(session)
+    rows = read_cli_rows(session)
+    if not rows:
+        fail(session, f"nothing to baseline from: {supabase_history.TABLE} does not exist or is empty "
+                      "(the Supabase CLI never migrated this database)")
+    chosen = applied_by_cli_only(entries, rows)
+    if not chosen:
+        reporter.note("nothing to baseline: every migration the Supabase CLI applied is recorded")
+        return 0
+    problems = [_cli_problem(entry, rows) for entry in chosen]
+    problems = [p for p in problems if p]
+    if problems:
+        fail(session, "refusing to baseline from the Supabase CLI's history; nothing was recorded:\n  "
+             + "\n  ".join(problems), {"message": "statements differ", "problems": problems})
+    runner = Runner(session.db, session.settings, reporter)
+    runner.prepare()
+    recorded = runner.record_baseline([(e.version, e.name, e.checksum or "") for e in chosen])
+    for entry in chosen:
+        action = "baselined" if (entry.version, entry.name) in recorded else "skipped"
+        reporter.migration(action, entry.label, entry.version, entry.name, detail="applied by the Supabase CLI")
+    return 0
+
+
+def _cli_problem(entry: plan.Entry, rows: dict[str, supabase_history.CliRow]) -> str | None:
+    row = supabase_history.row_for(rows, entry.version, entry.name)
+    assert row is not None and entry.migration is not None
+    if row.statements is None:
+        return (f"{entry.label}: the Supabase CLI recorded no statements to check it against (an old CLI); "
+                "check the schema and use `baseline --to VERSION`")
+    mismatch = supabase_history.first_mismatch(row.statements, supabase_history.file_statements(entry.migration.path))
+    return mismatch.render(entry.label) if mismatch else None

@@ -27,7 +27,7 @@ from typing import Callable, TypeVar
 
 import psycopg
 
-from mobius_sqlcheck.applier import history, lease
+from mobius_sqlcheck.applier import history, lease, supabase_history
 from mobius_sqlcheck.applier.database import Database
 from mobius_sqlcheck.applier.errors import StatementFailure, describe, error_offset
 from mobius_sqlcheck.applier.output import Reporter
@@ -45,6 +45,7 @@ class Settings:
     lock_timeout: str = "10s"
     lease_ttl: float = lease.DEFAULT_TTL_SECONDS
     poll_seconds: float = 0.25
+    supabase_history: str = "read"  # "write": also keep the Supabase CLI's history (supabase_history.py)
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,15 @@ class Runner:
         self.token = lease.new_token()
 
     def prepare(self) -> None:
-        """Create the history schema if needed."""
+        """Create the history schema if needed (and the Supabase CLI's, when we keep it too)."""
         self._retrying(history.ensure_schema)
+        if self.settings.supabase_history == supabase_history.WRITE:
+            self._retrying(self._ensure_supabase_table)
+
+    def _ensure_supabase_table(self, conn: psycopg.Connection) -> None:
+        with conn.transaction():
+            history.take_lock(conn)
+            supabase_history.ensure_table(conn)
 
     def run(self, job: Job) -> Outcome:
         problems = transaction_control_problems(job.script)
@@ -185,6 +193,18 @@ class Runner:
             history.forget(conn, job.migration.version, job.migration.name)
         else:
             history.record(conn, job.migration.version, job.migration.name, job.script.checksum, round(ms))
+        if self.settings.supabase_history == supabase_history.WRITE:
+            self._bookkeep_supabase(conn, job)
+
+    def _bookkeep_supabase(self, conn: psycopg.Connection, job: Job) -> None:
+        """The row `supabase db push` would write (or delete), in the same transaction."""
+        migration = job.migration
+        if job.undo:
+            supabase_history.forget(conn, migration.version, migration.name)
+        elif not supabase_history.record(conn, migration.version, migration.name,
+                                         supabase_history.file_statements(migration.path)):
+            self.reporter.note(f"note: {migration.filename} is not in the Supabase CLI's history: it already has a "
+                               f"row for version {migration.version} (the CLI keys by version only)")
 
     def _run_statements(self, conn: psycopg.Connection, script: Script) -> None:
         for piece in script.pieces:

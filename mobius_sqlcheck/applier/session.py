@@ -40,7 +40,8 @@ class Session:
 
     @property
     def settings(self) -> Settings:
-        return Settings(statement_timeout=self.config.statement_timeout, lock_timeout=self.config.lock_timeout)
+        return Settings(statement_timeout=self.config.statement_timeout, lock_timeout=self.config.lock_timeout,
+                        supabase_history=self.config.supabase_history)
 
 
 def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:

@@ -23,6 +23,7 @@ import itertools
 import os
 import re
 import subprocess
+import sys
 from typing import Iterator
 
 import psycopg
@@ -105,6 +106,35 @@ def _say(config: pytest.Config, line: str) -> None:
             reporter.write_line(line)
 
 
+def supabase_cli_command() -> str:
+    """The real Supabase CLI (npm package `supabase`, pinned), or skip loudly."""
+    if "supabase-cli" in _unavailable:
+        pytest.skip(_unavailable["supabase-cli"])
+    if os.environ.get("MOBIUS_SUPABASE_CLI"):
+        return os.environ["MOBIUS_SUPABASE_CLI"]
+    reason = os.environ.get("MOBIUS_SUPABASE_CLI_UNAVAILABLE")
+    if not reason:
+        result = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch_supabase_cli.py")],
+                                capture_output=True, text=True, check=False)
+        if result.returncode == 0:
+            os.environ["MOBIUS_SUPABASE_CLI"] = result.stdout.strip()
+            return os.environ["MOBIUS_SUPABASE_CLI"]
+        reason = result.stderr.strip()
+    _unavailable["supabase-cli"] = f"the Supabase CLI is not available ({reason}): its tests did not run"
+    pytest.skip(_unavailable["supabase-cli"])
+
+
+@pytest.fixture
+def supabase_cli() -> str:
+    return supabase_cli_command()
+
+
+@pytest.fixture
+def make_db(servers: ephemeral.Servers):
+    """Another fresh database on the same servers: make_db() -> Db."""
+    return lambda: _new_db(servers)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     for reason in _unavailable.values():
         terminalreporter.write_sep("!", "NOT TESTED", red=True, bold=True)
@@ -113,6 +143,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @pytest.fixture
 def db(servers: ephemeral.Servers) -> Db:
+    return _new_db(servers)
+
+
+def _new_db(servers: ephemeral.Servers) -> Db:
     name = f"t{next(_names)}_{os.getpid()}"
     with psycopg.connect(servers.direct_url("postgres"), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
