@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, NoReturn
 
-from mobius_sqlcheck.applier import history, plan, supabase_history
+from mobius_sqlcheck.applier import catalog_report, history, plan, supabase_history
 from mobius_sqlcheck.applier.errors import safe_text
 from mobius_sqlcheck.applier.lintgate import lint_errors, refusal_message
 from mobius_sqlcheck.applier.output import format_ms
 from mobius_sqlcheck.applier.runner import Job, MigrationFailed, Runner
 from mobius_sqlcheck.applier.script import load_script
 from mobius_sqlcheck.applier.session import Session
-from mobius_sqlcheck.applier.verify import Difference, compare, expected_shape, read_live
+from mobius_sqlcheck.applier.verify import Difference, SchemaShape, compare, expected_shape, read_live
 from mobius_sqlcheck.errors import OperationFailed
 
 
@@ -231,8 +231,17 @@ def verify(session: Session) -> int:
         reporter.note("note: no migration history: comparing with every migration file")
         expected = expected_shape(session.migration_set, None)
     with session.db.errors_reported("cannot read the live schema"):
-        differences = compare(expected, read_live(session.db.conn))
+        live = read_live(session.db.conn)
+    differences = compare(expected, live)
+    _report_side_by_side(session, expected, live)
     return _report_differences(session, differences)
+
+
+def _report_side_by_side(session: Session, expected: SchemaShape, live: SchemaShape) -> None:
+    """The four catalog queries answered, beside what the migrations say."""
+    for line in catalog_report.side_by_side(expected, live):
+        session.reporter.note(line)
+    session.reporter.extra["catalog"] = catalog_report.as_json(expected, live)
 
 
 def _report_differences(session: Session, differences: list[Difference]) -> int:
