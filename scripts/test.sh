@@ -24,23 +24,29 @@ loud() {
     echo "!!! NOT TESTED: $1" >&2
     echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
 }
+if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null || true
+fi
+errors=$(mktemp)
 if [ -z "${MOBIUS_PG17_BINDIR:-}" ]; then
-    if pg17_out=$(python3 scripts/fetch_postgres.py 17 2>&1); then
-        export MOBIUS_PG17_BINDIR="$pg17_out"
+    if pg17_bin=$(python3 scripts/fetch_postgres.py 17 2>"$errors"); then
+        export MOBIUS_PG17_BINDIR="$pg17_bin"
         echo "PostgreSQL 17: $("$MOBIUS_PG17_BINDIR/postgres" --version) ($MOBIUS_PG17_BINDIR)"
     else
-        export MOBIUS_PG17_UNAVAILABLE="$pg17_out"
-        loud "the applier tests on PostgreSQL 17 will be skipped: $pg17_out"
+        export MOBIUS_PG17_UNAVAILABLE="$(tail -n 1 "$errors")"
+        loud "the applier tests on PostgreSQL 17 will be skipped: $MOBIUS_PG17_UNAVAILABLE"
     fi
 fi
 if [ -z "${MOBIUS_SUPABASE_CLI:-}" ]; then
-    if cli_out=$(python3 scripts/fetch_supabase_cli.py 2>&1); then
-        export MOBIUS_SUPABASE_CLI="$cli_out"
+    if cli_bin=$(python3 scripts/fetch_supabase_cli.py 2>"$errors"); then
+        export MOBIUS_SUPABASE_CLI="$cli_bin"
         echo "Supabase CLI: $("$MOBIUS_SUPABASE_CLI" --version) ($MOBIUS_SUPABASE_CLI)"
     else
-        export MOBIUS_SUPABASE_CLI_UNAVAILABLE="$cli_out"
-        loud "the tests against the real Supabase CLI will be skipped: $cli_out"
+        export MOBIUS_SUPABASE_CLI_UNAVAILABLE="$(tail -n 1 "$errors")"
+        loud "the tests against the real Supabase CLI will be skipped: $MOBIUS_SUPABASE_CLI_UNAVAILABLE"
     fi
 fi
+
+rm -f "$errors"
 
 exec .venv/bin/python -m pytest "$@"
