@@ -63,7 +63,8 @@ def pg_bindir(version: str) -> str:
     if given:
         return given
     if os.environ.get(f"MOBIUS_PG{version}_UNAVAILABLE"):  # scripts/test.sh tried and said why
-        _unavailable[version] = f"PostgreSQL {version} not available ({os.environ[f'MOBIUS_PG{version}_UNAVAILABLE']})"
+        reason = os.environ[f"MOBIUS_PG{version}_UNAVAILABLE"]
+        _unavailable[version] = f"PostgreSQL {version} not available ({reason}): its applier tests did not run"
         pytest.skip(_unavailable[version])
     try:
         system = ephemeral.find_pg_bindir()

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from mobius_sqlcheck.applier import supabase_history
 from tests.applier.helpers import MIGRATIONS, Db, apply_args, write_migrations
@@ -201,3 +202,13 @@ def test_baseline_without_cli_history_says_so(db: Db, run_cli) -> None:
     result = run_cli("baseline", "--from-supabase", "--database-url", db.url, "--migrations", str(MIGRATIONS))
     assert result.code == 1
     assert "supabase_migrations.schema_migrations does not exist or is empty" in result.err
+
+
+def test_supabase_history_config_is_read_or_write() -> None:
+    from mobius_sqlcheck.config import config_from_table
+    from mobius_sqlcheck.errors import UsageError
+
+    assert config_from_table({}).supabase_history == "read"
+    assert config_from_table({"supabase_history": "write"}).supabase_history == "write"
+    with pytest.raises(UsageError, match="supabase_history must be one of read, write"):
+        config_from_table({"supabase_history": "yes"})
