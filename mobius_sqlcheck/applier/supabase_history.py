@@ -95,9 +95,10 @@ def file_statements(path: str) -> list[str]:
 
 
 def row_for(rows: dict[str, CliRow], version: str, name: str) -> CliRow | None:
-    """The CLI's row of this file: same version and same name."""
+    """The CLI's row of this file: same version and same name (or no name:
+    CLIs before the `name` column recorded the version alone)."""
     row = rows.get(version)
-    return row if row is not None and row.name == name else None
+    return row if row is not None and row.name in (name, "") else None
 
 
 def describe(rows: dict[str, CliRow], version: str, name: str, path: str | None) -> str:
@@ -105,7 +106,7 @@ def describe(rows: dict[str, CliRow], version: str, name: str, path: str | None)
     row = rows.get(version)
     if row is None:
         return "not applied by the Supabase CLI"
-    if row.name != name:
+    if row_for(rows, version, name) is None:
         return f"the Supabase CLI recorded version {version} as {version}_{row.name} (it keys by version only)"
     if row.statements is None or path is None:
         return "applied by the Supabase CLI (no statements recorded to compare)"

@@ -212,3 +212,20 @@ def test_supabase_history_config_is_read_or_write() -> None:
     assert config_from_table({"supabase_history": "write"}).supabase_history == "write"
     with pytest.raises(UsageError, match="supabase_history must be one of read, write"):
         config_from_table({"supabase_history": "yes"})
+
+
+def test_a_history_from_an_old_cli_without_statements(db: Db, run_cli) -> None:
+    """Old CLIs created the table with the version column only; the later
+    columns were added empty. Such rows match by version, and baseline cannot
+    check them: it says so and points to `baseline --to`."""
+    db.query("CREATE SCHEMA supabase_migrations; "
+             "CREATE TABLE supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY); "
+             "INSERT INTO supabase_migrations.schema_migrations VALUES ('001')")
+    refused = run_cli(*apply_args(db, MIGRATIONS, "--skip-lint"))
+    assert refused.code == 1 and "the Supabase CLI already applied 001_initial_schema.sql to this database" in refused.err
+    status = run_cli("status", "--database-url", db.url, "--migrations", str(MIGRATIONS))
+    assert "applied by the Supabase CLI (no statements recorded to compare)" in status.out
+    result = run_cli("baseline", "--from-supabase", "--database-url", db.url, "--migrations", str(MIGRATIONS))
+    assert result.code == 1
+    assert "001_initial_schema.sql: the Supabase CLI recorded no statements to check it against" in result.err
+    assert "baseline --to VERSION" in result.err
