@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -102,3 +103,12 @@ def test_pg_bindir_comes_first(tmp_path: Path) -> None:
     with pytest.raises(OperationFailed, match=f"--pg-bindir {tmp_path}: no initdb, pg_ctl and postgres there"):
         ephemeral.find_pg_bindir(str(tmp_path))
     assert ephemeral.find_pg_bindir(ephemeral.embedded_bindir()) == ephemeral.embedded_bindir()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to the postgres user")
+def test_binaries_the_server_user_cannot_reach_are_named(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    shutil.copytree(ephemeral.find_pg_bindir(), private / "bin", symlinks=True)
+    private.chmod(0o700)  # root's alone: `postgres` cannot enter
+    with pytest.raises(OperationFailed, match="the `postgres` user .* cannot run .*/private/bin/postgres"):
+        ephemeral.start(with_pooler=False, bindir=str(private / "bin"))
