@@ -204,11 +204,11 @@ def status(session: Session) -> int:
 
 
 def _report_cli_rows(session: Session, entries: list[plan.Entry], rows: dict[str, supabase_history.CliRow]) -> None:
-    known = {(e.version, e.name) for e in entries if e.migration}
+    matched = {e.version for e in entries if e.migration and supabase_history.row_for(rows, e.version, e.name)}
     for row in rows.values():
-        if (row.version, row.name) not in known:
-            session.reporter.note(f"note: the Supabase CLI's history has {row.version}_{row.name}, which is not "
-                                  "among the migration files")
+        if row.version not in matched:
+            session.reporter.note(f"note: the Supabase CLI's history has {row.version}_{row.name or '?'}, which is "
+                                  "not among the migration files")
     clash = applied_by_cli_only(entries, rows)
     if clash:
         session.reporter.note(f"note: {len(clash)} migration(s) applied by the Supabase CLI are not in "
