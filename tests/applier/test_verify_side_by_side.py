@@ -4,9 +4,13 @@ with `!`."""
 
 from __future__ import annotations
 
+import pytest
+
 from mobius_sqlcheck.applier.catalog_report import side_by_side
 from mobius_sqlcheck.applier.verify import IndexShape, SchemaShape
 from tests.applier.helpers import MIGRATIONS, Db, apply_args
+
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
 
 
 def _line(out: str, start: str, name: str) -> str:
