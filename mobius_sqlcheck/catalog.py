@@ -86,7 +86,7 @@ class Table:
     auth.users), never created."""
 
     __slots__ = ("schema", "name", "kind", "columns", "rls_enabled", "rls_forced", "foreign_keys", "checks",
-                 "referenced_by", "indexes", "triggers", "policies", "temporary", "external", "origin")
+                 "referenced_by", "indexes", "triggers", "policies", "temporary", "external", "origin", "dependents")
 
     def __init__(self, schema: str, name: str, kind: str = "table", temporary: bool = False,
                  external: bool = False, origin: Origin | None = None) -> None:
@@ -105,6 +105,7 @@ class Table:
         self.temporary = temporary
         self.external = external
         self.origin = origin
+        self.dependents: set[tuple[str, str]] = set()  # views and materialized views that read this relation
 
     def __repr__(self) -> str:
         return f"Table({self.schema}.{self.name}, {self.kind})"
@@ -124,6 +125,7 @@ class Table:
         clone.indexes = set(self.indexes)
         clone.triggers = set(self.triggers)
         clone.policies = set(self.policies)
+        clone.dependents = set(self.dependents)
         return clone
 
 
@@ -461,8 +463,59 @@ def _create_table_as(catalog: Catalog, statement: Statement, node: dict) -> list
         return []
     key = nodes.relation_key(relation)
     kind = "materialized view" if node.get("objtype") == "OBJECT_MATVIEW" else "table"
-    catalog.tables[key] = Table(key[0], key[1], kind=kind, origin=catalog.origin(statement))
+    table = Table(key[0], key[1], kind=kind, origin=catalog.origin(statement))
+    catalog.tables[key] = table
+    query = node.get("query", {})
+    for name in _query_column_names(catalog, query, nodes.names(into.get("colNames"))):
+        table.columns[name] = Column(name, "", (), "", origin=catalog.origin(statement))
+    _record_dependencies(catalog, key, query)
     return [ObjectRef(kind, key)]
+
+
+def _query_column_names(catalog: Catalog, query: dict, explicit: list[str]) -> list[str]:
+    """The output columns of a SELECT, as far as they can be named without
+    types: `AS` names, plain column references, `*` of one known table; an
+    explicit column list (`CREATE TABLE t (a, b) AS ...`) wins."""
+    select = query.get("SelectStmt", {})
+    names: list[str] = []
+    for item in select.get("targetList", ()):
+        target = item.get("ResTarget", {})
+        value = target.get("val", {})
+        if target.get("name"):
+            names.append(target["name"])
+        elif "ColumnRef" in value:
+            fields = value["ColumnRef"].get("fields", [])
+            if fields and "A_Star" in fields[-1]:
+                names.extend(_star_columns(catalog, select, fields))
+            elif fields and "String" in fields[-1]:
+                names.append(fields[-1]["String"].get("sval", ""))
+        elif "FuncCall" in value:
+            names.append(nodes.names(value["FuncCall"].get("funcname"))[-1])
+    return explicit + names[len(explicit):] if explicit else names
+
+
+def _star_columns(catalog: Catalog, select: dict, fields: list[dict]) -> list[str]:
+    sources = [item["RangeVar"] for item in select.get("fromClause", ()) if "RangeVar" in item]
+    if len(fields) == 1 and len(sources) != 1:
+        return []  # `*` over a join: which columns, in which order, is not worth guessing
+    if len(fields) > 1:
+        qualifier = [field.get("String", {}).get("sval") for field in fields[:-1]][-1]
+        sources = [source for source in sources
+                   if (source.get("alias", {}).get("aliasname") or source.get("relname")) == qualifier]
+    table = catalog.tables.get(nodes.relation_key(sources[0])) if len(sources) == 1 else None
+    return list(table.columns) if table is not None else []
+
+
+def _record_dependencies(catalog: Catalog, view: tuple[str, str], query: dict) -> None:
+    """Mark the relations a view's query reads, so DROP ... CASCADE takes the view too."""
+    for node_type, body in nodes.walk(query):
+        if node_type != "RangeVar":
+            continue
+        key = nodes.relation_key(body)
+        if key != view and key in catalog.tables:
+            source = catalog._table_for_update(key)
+            if source is not None:
+                source.dependents.add(view)
 
 
 def _create_view(catalog: Catalog, statement: Statement, node: dict) -> list[ObjectRef]:
@@ -470,6 +523,7 @@ def _create_view(catalog: Catalog, statement: Statement, node: dict) -> list[Obj
     if key in catalog.tables:
         return []  # CREATE OR REPLACE VIEW keeps the original
     catalog.tables[key] = Table(key[0], key[1], kind="view", origin=catalog.origin(statement))
+    _record_dependencies(catalog, key, node.get("query", {}))
     return [ObjectRef("view", key)]
 
 
@@ -672,7 +726,7 @@ def _drop_object_names(item: dict) -> list[str]:
 
 def _drop_one(catalog: Catalog, remove_type: str, parts: list[str], cascade: bool) -> None:
     if remove_type in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE"):
-        drop_relation(catalog, nodes.qualified(parts))
+        drop_relation(catalog, nodes.qualified(parts), cascade)
     elif remove_type == "OBJECT_INDEX":
         drop_index(catalog, nodes.qualified(parts))
     elif remove_type == "OBJECT_FUNCTION" or remove_type == "OBJECT_PROCEDURE" or remove_type == "OBJECT_ROUTINE":
@@ -691,11 +745,14 @@ def _drop_one(catalog: Catalog, remove_type: str, parts: list[str], cascade: boo
         catalog.named.pop(("extension", (parts[-1],)), None)
 
 
-def drop_relation(catalog: Catalog, key: tuple[str, str]) -> None:
+def drop_relation(catalog: Catalog, key: tuple[str, str], cascade: bool = False) -> None:
     table = catalog.tables.get(key)
     if table is None:
         return
     del catalog.tables[key]
+    if cascade:  # the views and materialized views that read it go too, with their indexes
+        for dependent in sorted(table.dependents):
+            drop_relation(catalog, dependent, cascade=True)
     for index_name in table.indexes:
         catalog.indexes.pop((key[0], index_name), None)
     for trigger_name in table.triggers:
@@ -756,7 +813,7 @@ def drop_schema(catalog: Catalog, schema: str, cascade: bool) -> None:
     if not cascade:
         return
     for key in [key for key in catalog.tables if key[0] == schema]:
-        drop_relation(catalog, key)
+        drop_relation(catalog, key, cascade=True)
     for key in [key for key in catalog.functions if key[0] == schema]:
         drop_function(catalog, key, cascade=True)
     for named_key in [k for k in catalog.named if len(k[1]) > 1 and k[1][0] == schema]:

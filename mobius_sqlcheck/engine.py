@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Iterator, NamedTuple
 
+from mobius_sqlcheck import nodes
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.config import Config
 from mobius_sqlcheck.context import (
@@ -465,12 +466,45 @@ def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, pa
     context = StatementContext(run.config, source, migration, catalog, parsed.statements,
                                no_transaction=has_no_transaction_directive(source.text))
     created: list[tuple[ObjectRef, Origin]] = []
-    for statement in parsed.statements:
-        if reported:
-            for rule in run.rules.statement_rules(statement.node_type):
-                run.call(rule, migration.path, statement.start, statement, context)
-        created.extend(_replay(run, catalog, statement, context))
-    return created
+    recreated: set[ObjectRef] = set()
+    for outer in parsed.statements:
+        for statement in [outer, *_embedded(outer, source)]:
+            if reported:
+                for rule in run.rules.statement_rules(statement.node_type):
+                    run.call(rule, migration.path, statement.start, statement, context)
+            recreated.update(_dropped_existing(statement, catalog))
+            created.extend(_replay(run, catalog, statement, context))
+    # An index or trigger the file drops and creates again existed before it: not created here.
+    return [(ref, origin) for ref, origin in created if ref not in recreated]
+
+
+def _embedded(statement: Statement, source: SourceFile) -> list[Statement]:
+    """The DDL inside a DO block or plpgsql function body, checked and replayed where it is written."""
+    if statement.node_type not in ("DoStmt", "CreateFunctionStmt"):
+        return []
+    from mobius_sqlcheck.plpgsql import embedded_statements  # only files with such blocks pay for it
+
+    return embedded_statements(statement, source)
+
+
+def _dropped_existing(statement: Statement, catalog: Catalog) -> list[ObjectRef]:
+    """The indexes and triggers a DROP removes that existed before it."""
+    node = statement.node
+    kind = {"OBJECT_INDEX": "index", "OBJECT_TRIGGER": "trigger"}.get(node.get("removeType", ""))
+    if statement.node_type != "DropStmt" or kind is None:
+        return []
+    refs = []
+    for item in node.get("objects", ()):
+        parts = nodes.names(item.get("List", {}).get("items"))
+        if kind == "index" and parts:
+            ref = ObjectRef(kind, nodes.qualified(parts))
+        elif kind == "trigger" and len(parts) >= 2:
+            ref = ObjectRef(kind, (*nodes.qualified(parts[:-1]), parts[-1]))
+        else:
+            continue
+        if catalog.exists(ref):
+            refs.append(ref)
+    return refs
 
 
 def _replay(run: Run, catalog: Catalog, statement: Statement,
