@@ -112,3 +112,9 @@ def test_binaries_the_server_user_cannot_reach_are_named(tmp_path: Path) -> None
     private.chmod(0o700)  # root's alone: `postgres` cannot enter
     with pytest.raises(OperationFailed, match="the `postgres` user .* cannot run .*/private/bin/postgres"):
         ephemeral.start(with_pooler=False, bindir=str(private / "bin"))
+
+
+def test_trace_takes_pg_bindir_too(run_cli, tmp_path: Path) -> None:
+    result = run_cli("trace", str(MIGRATIONS), "--pg-bindir", str(tmp_path))
+    assert result.code == 1
+    assert f"--pg-bindir {tmp_path}: no initdb, pg_ctl and postgres there" in result.err
