@@ -35,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
         if not os.path.lexists(path):
             raise UsageError(f"no such file or directory: {path}")
     result = lint_paths(paths, config)
+    if result.files == 0:
+        raise UsageError(f"nothing to lint in {', '.join(paths)}: looked for migrations, "
+                         "other .sql files and text files the connection-string scan reads "
+                         "(.env*, .yaml, .toml, .json, .py, .sh, .md, ...); found none")
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     sys.stdout.write(renderer(args.format)(result, colour=colour))
