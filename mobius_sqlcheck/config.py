@@ -19,6 +19,7 @@ from mobius_sqlcheck.errors import UsageError
 SECTION = "tool.mobius_sqlcheck"
 SEVERITIES = ("error", "warning", "off")
 FAIL_LEVELS = ("error", "warning")
+SUPABASE_HISTORY_MODES = ("read", "write")  # applier/supabase_history.py
 # Who applies the migrations: our applier sets lock_timeout itself; any other runner needs it in the file.
 RUNNERS = ("mobius-sqlcheck", "other")
 
@@ -43,6 +44,8 @@ GENERAL_DEFAULTS: dict[str, Any] = {
     "lease_wait_timeout": "30min",  # how long to wait for another run's lock or lease
     "postgres_version": 15,  # the major version whose measured lock model the rules use
     "runner": "mobius-sqlcheck",  # who applies the migrations: "mobius-sqlcheck" or "other" (MSC310)
+    # "write": apply also records each migration in the Supabase CLI's history
+    "supabase_history": "read",
 }
 
 
@@ -86,6 +89,7 @@ class Config:
     lease_wait_timeout: str
     postgres_version: int
     runner: str
+    supabase_history: str
     source: str | None
 
     def __init__(self, source: str | None = None, **values: Any) -> None:
@@ -253,6 +257,8 @@ def _check_values(config: Config, source: str) -> None:
 
     if config.fail_on not in FAIL_LEVELS:
         raise UsageError(f"{source}: {SECTION}.fail_on must be one of {', '.join(FAIL_LEVELS)}")
+    if config.supabase_history not in SUPABASE_HISTORY_MODES:
+        raise UsageError(f"{source}: {SECTION}.supabase_history must be one of {', '.join(SUPABASE_HISTORY_MODES)}")
     if not 0 < config.pooler_port < 65536:
         raise UsageError(f"{source}: {SECTION}.pooler_port must be a TCP port (1-65535)")
     for key in ("select", "ignore"):
