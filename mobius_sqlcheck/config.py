@@ -44,6 +44,7 @@ class Config:
         "lock_file": "sqlcheck.sum",
         "statement_timeout": "15min",
         "lock_timeout": "10s",
+        "cache_dir": "",  # the lint cache (default: .mobius_sqlcheck_cache/ at the project root)
     }
 
     migrations: str
@@ -62,6 +63,7 @@ class Config:
     lock_file: str
     statement_timeout: str
     lock_timeout: str
+    cache_dir: str
 
     def __init__(self, source: str | None = None, **values: Any) -> None:
         for key, default in self.DEFAULTS.items():
@@ -161,6 +163,8 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
         return Config()
     config = config_from_table(table, path)
     config.migrations = _relative_to(config.migrations, os.path.dirname(path))
+    if config.cache_dir:
+        config.cache_dir = _relative_to(config.cache_dir, os.path.dirname(path))
     if config.sqlfluff_config:
         config.sqlfluff_config = _relative_to(config.sqlfluff_config, os.path.dirname(path))
         if not os.path.isfile(config.sqlfluff_config):

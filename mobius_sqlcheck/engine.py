@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.config import Config
@@ -44,9 +44,12 @@ from mobius_sqlcheck.suppressions import Suppression, find_suppressions
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from mobius_sqlcheck.cache.history import HistoryCache
+    from mobius_sqlcheck.cache.store import Store
+
 # Directories never worth walking into when a directory is given.
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
-              ".hypothesis", ".tox", "build", "dist", ".mobius-sqlcheck-cache"}
+              ".hypothesis", ".tox", "build", "dist", ".mobius_sqlcheck_cache"}
 # Files scanned by the text rules when found by walking a directory.
 _TEXT_SUFFIXES = (".env", ".yaml", ".yml", ".toml", ".py", ".sh", ".bash", ".md", ".json", ".ini",
                   ".cfg", ".conf", ".txt", ".js", ".ts", ".properties", ".tf", ".example")
@@ -65,6 +68,7 @@ class LintResult:
         self.files = files
         self.internal_errors = internal_errors
         self.rules: Registry = all_rules() if rules is None else rules  # the registry the run used
+        self.notices: list[str] = []  # one line each, for stderr (e.g. a cache that cannot be written)
 
     @property
     def error_count(self) -> int:
@@ -156,6 +160,7 @@ class Run:
         self.reported: set[str] = set()
         self.internal_errors = 0
         self.deep_statements: set[tuple[str, int]] = set()
+        self.store: Store | None = None  # the history cache, when on
 
     # -- recording --------------------------------------------------------
 
@@ -298,10 +303,17 @@ class Prefetcher:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def lint_paths(paths: list[str], config: Config, rules: Registry | None = None) -> LintResult:
+def lint_paths(paths: list[str], config: Config, rules: Registry | None = None,
+               cache_dir: str | None = None) -> LintResult:
     """Lint `paths` with `config` and the rules of `rules` (default: the
-    built-in ones). Holds no state between calls."""
+    built-in ones). Holds no state between calls. With `cache_dir`, the
+    history cache there is used and updated (see mobius_sqlcheck.cache)."""
     run = Run(config, all_rules() if rules is None else rules)
+    if cache_dir is not None:
+        from mobius_sqlcheck.cache.history import tool_version
+        from mobius_sqlcheck.cache.store import Store
+
+        run.store = Store(cache_dir, tool_version())
     migration_dirs, sql_files, text_files = _classify_paths(paths, config)
     for directory, given in migration_dirs.items():
         run.reported.update(given)
@@ -317,8 +329,13 @@ def lint_paths(paths: list[str], config: Config, rules: Registry | None = None) 
         source = run.read(path)
         if isinstance(source, SourceFile):
             _run_text_rules(run, source)
-    return LintResult(_finish(run), files=len(run.reported), internal_errors=run.internal_errors,
-                      rules=run.rules.all)
+    result = LintResult(_finish(run), files=len(run.reported), internal_errors=run.internal_errors,
+                        rules=run.rules.all)
+    if run.store is not None:
+        run.store.maybe_sweep()
+        if run.store.problem:
+            result.notices.append(run.store.problem + " (linted without it)")
+    return result
 
 
 # -- path classification ----------------------------------------------------------
@@ -375,12 +392,15 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     context = MigrationsContext(run.config, migration_set, SourceLoader(all_paths), frozenset(given))
     _run_set_rules(run, context)
     pairs = _replay_plan(run, migration_set)
-    prefetcher = Prefetcher([m.path for pair in pairs for m in pair if m is not None]
-                            + [m.path for m in migration_set.orphan_rollbacks])
-    try:
-        catalog = _replay_directory(run, migration_set, pairs, prefetcher)
-    finally:
-        prefetcher.close()
+    if run.store is not None:
+        catalog = _replay_directory_cached(run, migration_set, pairs)
+    else:
+        prefetcher = Prefetcher([m.path for pair in pairs for m in pair if m is not None]
+                                + [m.path for m in migration_set.orphan_rollbacks])
+        try:
+            catalog = _replay_directory(run, migration_set, pairs, prefetcher)
+        finally:
+            prefetcher.close()
     for path in migration_set.other_sql:
         if path in run.reported:
             source = run.read(path)
@@ -419,24 +439,180 @@ def _replay_directory(run: Run, migration_set: MigrationSet,
 
 
 def _check_rollback(run: Run, context: RollbackContext) -> None:
-    """Rollback rules report at the forward file's statements. When only the
-    rollback file was given (pre-commit passes the changed files), their
-    findings move to the rollback file, naming the place in the forward one."""
     forward, rollback = context.forward, context.rollback
     if forward.path not in run.reported and rollback.path not in run.reported:
         return
     first_new = len(run.raw)
     for rule in run.rules.by_scope.get("rollback", ()):
         run.call(rule, forward.path, 0, context)
+    run.raw[first_new:] = _moved_to_rollback(run, run.raw[first_new:], forward, rollback)
+
+
+def _moved_to_rollback(run: Run, raws: list[_Raw], forward: MigrationFile, rollback: MigrationFile) -> list[_Raw]:
+    """Rollback rules report at the forward file's statements. When only the
+    rollback file was given (pre-commit passes the changed files), their
+    findings move to the rollback file, naming the place in the forward one."""
     if forward.path in run.reported:
-        return
+        return raws
     source = run.source_for(forward.path)
-    for index in range(first_new, len(run.raw)):
-        raw = run.raw[index]
+    moved = []
+    for raw in raws:
         if raw.path == forward.path:
             where = source.position(raw.start) if source else None
             at = f" ({forward.filename}:{where.line}:{where.column})" if where else ""
-            run.raw[index] = raw._replace(path=rollback.path, start=0, end=None, message=raw.message + at)
+            raw = raw._replace(path=rollback.path, start=0, end=None, message=raw.message + at)
+        moved.append(raw)
+    return moved
+
+
+# -- the history cache (mobius_sqlcheck.cache) --------------------------------------------
+
+
+def _replay_directory_cached(run: Run, migration_set: MigrationSet,
+                             plan: list[tuple[MigrationFile, MigrationFile | None]]) -> Catalog:
+    """_replay_directory through the history cache: the pairs whose findings
+    are cached are only replayed (or not even that, before the snapshot
+    loaded); the others are checked whole and stored."""
+    from mobius_sqlcheck.cache.history import open_history_cache
+
+    assert run.store is not None
+    cache = open_history_cache(run.store, run.config, run.rules.all, migration_set)
+    needed = [forward.path in run.reported or (rollback is not None and rollback.path in run.reported)
+              for forward, rollback in plan]
+    entries = [_decoded(run, cache.findings(index), *plan[index]) if need else None
+               for index, need in enumerate(needed)]
+    first_miss = next((index for index, need in enumerate(needed) if need and entries[index] is None), len(plan))
+    start, catalog = cache.resume(first_miss)
+    for index in range(start):  # covered by the snapshot: nothing to replay
+        found = entries[index]
+        if found is not None:
+            _hand_over(run, *plan[index], *found)
+    to_read = []
+    for index in range(start, len(plan)):
+        forward, rollback = plan[index]
+        to_read.append(forward.path)
+        if rollback is not None and entries[index] is None:
+            to_read.append(rollback.path)
+    prefetcher = Prefetcher(to_read + [m.path for m in migration_set.orphan_rollbacks])
+    try:
+        for index in range(start, len(plan)):
+            forward, rollback = plan[index]
+            found = entries[index]
+            if needed[index] and found is None:
+                entry = _check_pair(run, forward, rollback, migration_set, catalog, prefetcher)
+                if entry is not None:
+                    cache.put_findings(index, entry)
+            else:
+                _lint_file(run, forward, migration_set, catalog, prefetcher, check=False)
+                if found is not None:
+                    _hand_over(run, forward, rollback, *found)
+            cache.after_pair(index + 1, catalog)
+        for orphan in migration_set.orphan_rollbacks:
+            _lint_file(run, orphan, migration_set, catalog.fork(), prefetcher)
+    finally:
+        prefetcher.close()
+    return catalog
+
+
+class _Captured(NamedTuple):
+    raws: list[_Raw]
+    suppressions: dict[str, list[Suppression]]
+    internal_errors: int
+
+
+def _capture(run: Run, work: Callable[[], object]) -> tuple[object, _Captured]:
+    """Run `work` with the run's findings set aside: what it records is returned instead."""
+    saved = run.raw, run.suppressions, run.internal_errors
+    run.raw, run.suppressions, run.internal_errors = [], {}, 0
+    try:
+        value = work()
+        return value, _Captured(run.raw, run.suppressions, run.internal_errors)
+    finally:
+        run.raw, run.suppressions, run.internal_errors = saved
+
+
+def _check_pair(run: Run, forward: MigrationFile, rollback: MigrationFile | None, migration_set: MigrationSet,
+                catalog: Catalog, prefetcher: Prefetcher) -> dict | None:
+    """Check and replay a forward file and its rollback whole (whichever of
+    them was asked about); the parts asked about go to the run, and the
+    whole is returned as a cache entry (None when it must not be cached)."""
+    created, found_forward = _capture(run, lambda: _lint_file(run, forward, migration_set, catalog, prefetcher,
+                                                              check=True))
+    found_rollback = found_pair = _Captured([], {}, 0)
+    if rollback is not None:
+        after_rollback = catalog.fork()
+        _, found_rollback = _capture(run, lambda: _lint_file(run, rollback, migration_set, after_rollback,
+                                                             prefetcher, check=True))
+        context = RollbackContext(run.config, forward, rollback, created, catalog, after_rollback)  # type: ignore[arg-type]
+        _, found_pair = _capture(run, lambda: [run.call(rule, forward.path, 0, context)
+                                               for rule in run.rules.by_scope.get("rollback", ())])
+    _hand_over(run, forward, rollback, found_forward, found_rollback, found_pair)
+    return _entry(run, forward, rollback, found_forward, found_rollback, found_pair)
+
+
+def _hand_over(run: Run, forward: MigrationFile, rollback: MigrationFile | None, found_forward: _Captured,
+               found_rollback: _Captured, found_pair: _Captured) -> None:
+    """Give the run the findings it would have made itself: those of the files it reports."""
+    parts = [(forward, found_forward)] + ([(rollback, found_rollback)] if rollback is not None else [])
+    for migration, found in parts:
+        if migration.path in run.reported:
+            run.raw.extend(found.raws)
+            run.internal_errors += found.internal_errors
+            if migration.path in found.suppressions:
+                run.suppressions[migration.path] = found.suppressions[migration.path]
+    if rollback is not None and (forward.path in run.reported or rollback.path in run.reported):
+        run.raw.extend(_moved_to_rollback(run, found_pair.raws, forward, rollback))
+        run.internal_errors += found_pair.internal_errors
+
+
+def _entry(run: Run, forward: MigrationFile, rollback: MigrationFile | None, found_forward: _Captured,
+           found_rollback: _Captured, found_pair: _Captured) -> dict | None:
+    roles = {forward.path: "f"} | ({rollback.path: "r"} if rollback is not None else {})
+    names = {m.path: m.filename for m in (forward, rollback) if m is not None}
+    entry: dict = {}
+    for part, found in (("f", found_forward), ("r", found_rollback), ("p", found_pair)):
+        if found.internal_errors or run.read_problems.keys() & roles.keys():
+            return None  # a bug or an unreadable file: computed again next time
+        raws = []
+        for raw in found.raws:
+            if raw.path not in roles:
+                return None  # a finding in another file: not this pair's to keep
+            raws.append([raw.rule.code, roles[raw.path], raw.start, raw.end, raw.message, raw.hint])
+        entry[part] = raws
+        entry[part + "s"] = {roles[path]: [[s.codes, s.offset, s.whole_file, s.span] for s in suppressions]
+                             for path, suppressions in found.suppressions.items() if path in roles}
+    entry["names"] = [names[forward.path], names.get(rollback.path) if rollback is not None else None]
+    return entry
+
+
+def _decoded(run: Run, entry: dict | None, forward: MigrationFile,
+             rollback: MigrationFile | None) -> tuple[_Captured, _Captured, _Captured] | None:
+    """A cached entry's findings (forward file, rollback file, the pair), or
+    None when it is missing or not what `_entry` writes."""
+    if entry is None:
+        return None
+    paths = {"f": forward.path, "r": rollback.path if rollback is not None else None}
+    try:
+        decoded = []
+        for part in ("f", "r", "p"):
+            raws = [_Raw(run.rules.enabled[code], _role_path(paths, role), int(start),
+                         None if end is None else int(end), str(message), hint if hint is None else str(hint))
+                    for code, role, start, end, message, hint in entry[part]]
+            suppressions = {_role_path(paths, role): [
+                Suppression([str(code) for code in codes], int(offset), bool(whole_file),
+                            None if span is None else (int(span[0]), int(span[1])))
+                for codes, offset, whole_file, span in items] for role, items in entry[part + "s"].items()}
+            decoded.append(_Captured(raws, suppressions, 0))
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None
+    return decoded[0], decoded[1], decoded[2]
+
+
+def _role_path(paths: dict[str, str | None], role: str) -> str:
+    path = paths[role]
+    if path is None:
+        raise KeyError(role)
+    return path
 
 
 def _context_paths(directory: str, given: list[str]) -> list[str]:
@@ -449,10 +625,11 @@ def _context_paths(directory: str, given: list[str]) -> list[str]:
 
 
 def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet,
-               catalog: Catalog, prefetcher: Prefetcher) -> list[tuple[ObjectRef, Origin]]:
+               catalog: Catalog, prefetcher: Prefetcher, check: bool | None = None) -> list[tuple[ObjectRef, Origin]]:
     """Check and replay one migration file; returns what it created. Files not
-    being reported are still replayed (they are history) but not checked."""
-    reported = migration.path in run.reported
+    being reported are still replayed (they are history) but not checked,
+    unless `check` says otherwise (the history cache stores every pair whole)."""
+    reported = migration.path in run.reported if check is None else check
     source, parsed = prefetcher.get(migration.path)
     run.record_read(source, reported)
     if not isinstance(source, SourceFile) or parsed is None:

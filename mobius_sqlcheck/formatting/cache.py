@@ -1,6 +1,6 @@
 """The result cache: one small JSON file per (file content, config, versions) key.
 
-Directory: `$MOBIUS_SQLCHECK_CACHE_DIR`, else `.mobius-sqlcheck-cache/` in
+Directory: `$MOBIUS_SQLCHECK_CACHE_DIR`, else `.mobius_sqlcheck_cache/` in
 the project root (the nearest directory up from the working directory with a
 pyproject.toml or .git). It ignores itself in git, as ruff's and pytest's
 caches do, and is safe to delete at any time. A cache that cannot be written
@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 ENV_VAR = "MOBIUS_SQLCHECK_CACHE_DIR"
-DEFAULT_NAME = ".mobius-sqlcheck-cache"
+DEFAULT_NAME = ".mobius_sqlcheck_cache"
 _SUBDIR = "sqlfluff"
 
 
@@ -52,6 +51,8 @@ def put(root: str, key: str, value: dict) -> None:
     try:
         _prepare(root)
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        import tempfile
+
         # Write-then-rename: parallel runs (pre-commit, CI matrix) never read half an entry.
         descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
