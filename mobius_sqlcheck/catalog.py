@@ -1144,7 +1144,7 @@ def catalog_to_data(catalog: Catalog, name_of: Callable[[str], str] = str) -> di
         "buckets": [[b.id, {k: _plain(v) for k, v in b.values.items()}, origin(b.origin)]
                     for b in catalog.buckets.values()],
         "named": [[n.kind, list(n.key), origin(n.origin)] for n in catalog.named.values()],
-        "links": {name: [[_link_key(key), sorted(_link_key(member) for member in members)]
+        "links": {name: [[_link_key(key), [_link_key(member) for member in sorted(members)]]
                          for key, members in getattr(catalog, name).items()]
                   for name in _LINK_MAPS},
     }
