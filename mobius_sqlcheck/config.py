@@ -6,10 +6,12 @@ message the user can act on.
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import tomllib
+from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
 from typing import Any, Iterator, NamedTuple
 
 from mobius_sqlcheck.errors import UsageError
@@ -18,71 +20,102 @@ SECTION = "tool.mobius_sqlcheck"
 SEVERITIES = ("error", "warning", "off")
 FAIL_LEVELS = ("error", "warning")
 
-DEFAULT_INDEX_PATTERN = r"^idx_{table}_[a-z0-9_]+$"
-DEFAULT_TRIGGER_PATTERN = r"^{table}_[a-z0-9_]+_trigger$"
-DEFAULT_CONSTRAINT_PATTERN = r"^{table}(_[a-z0-9_]+)?_(pkey|fkey|key|check|excl)$"
+# Keys of the tool itself. Rule options (e.g. index_name_pattern) are
+# declared by their rule (`OPTIONS`), with their defaults: see `defaults()`.
+GENERAL_DEFAULTS: dict[str, Any] = {
+    "migrations": "migrations",
+    "select": (),  # empty: every rule on by default
+    "ignore": (),
+    "severity": {},
+    "fail_on": "error",
+    "pooler_port": 6543,
+    "allowed_hosts": ("localhost", "127.0.0.1", "::1"),
+    "grandfathered_duplicate_versions": (),
+    "format_check": False,
+    "sqlfluff_config": "",  # an explicit sqlfluff config file, layered over the ones sqlfluff finds
+    "lock_file": "sqlcheck.sum",
+    "statement_timeout": "15min",
+    "lock_timeout": "10s",
+    "cache_dir": "",  # the lint cache (default: .mobius_sqlcheck_cache/ at the project root)
+}
+
+
+@cache
+def defaults() -> Mapping[str, Any]:
+    """Every key with its default: the tool's own and every rule's OPTIONS."""
+    from mobius_sqlcheck.rules import all_rules
+
+    merged = dict(GENERAL_DEFAULTS)
+    for rule in all_rules().values():
+        for key, value in rule.options.items():
+            if key in merged and merged[key] != value:
+                raise ValueError(f"rule {rule.code} redefines config key {key}")
+            merged[key] = value
+    return MappingProxyType(merged)
 
 
 class Config:
-    """The effective configuration. Attributes and defaults are listed in
-    DEFAULTS; `Config(**table)` takes already type-checked values."""
-
-    DEFAULTS: dict[str, Any] = {
-        "migrations": "migrations",
-        "select": [],  # empty: every rule on by default
-        "ignore": [],
-        "severity": {},
-        "fail_on": "error",
-        "index_name_pattern": DEFAULT_INDEX_PATTERN,
-        "trigger_name_pattern": DEFAULT_TRIGGER_PATTERN,
-        "constraint_name_pattern": DEFAULT_CONSTRAINT_PATTERN,
-        "pooler_port": 6543,
-        "allowed_hosts": ["localhost", "127.0.0.1", "::1"],
-        "grandfathered_duplicate_versions": [],
-        "format_check": False,
-        "sqlfluff_config": "",  # an explicit sqlfluff config file, layered over the ones sqlfluff finds
-        "lock_file": "sqlcheck.sum",
-        "statement_timeout": "15min",
-        "lock_timeout": "10s",
-        "cache_dir": "",  # the lint cache (default: .mobius_sqlcheck_cache/ at the project root)
-    }
+    """The effective configuration, immutable: `replace(**changes)` makes a
+    changed copy. Keys and defaults are `defaults()`; `Config(**table)` takes
+    already type-checked values (lists become tuples, tables read-only)."""
 
     migrations: str
-    select: list[str]
-    ignore: list[str]
-    severity: dict[str, str]
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    severity: Mapping[str, str]
     fail_on: str
     index_name_pattern: str
     trigger_name_pattern: str
     constraint_name_pattern: str
     pooler_port: int
-    allowed_hosts: list[str]
-    grandfathered_duplicate_versions: list[str]
+    allowed_hosts: tuple[str, ...]
+    grandfathered_duplicate_versions: tuple[str, ...]
     format_check: bool
     sqlfluff_config: str
     lock_file: str
     statement_timeout: str
     lock_timeout: str
     cache_dir: str
+    source: str | None
 
     def __init__(self, source: str | None = None, **values: Any) -> None:
-        for key, default in self.DEFAULTS.items():
-            value = values.pop(key, default)
-            setattr(self, key, copy.copy(value) if value is default else value)
+        for key, default in defaults().items():
+            object.__setattr__(self, key, _frozen(values.pop(key, default)))
         if values:
             raise TypeError(f"unknown config keys: {sorted(values)}")
-        self.source = source  # where the config came from, for messages
-        self._patterns: dict[str, NamePattern] = {}
+        object.__setattr__(self, "source", source)  # where the config came from, for messages
+        object.__setattr__(self, "_patterns", {})  # compiled patterns: a cache of values that never change
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Config is immutable; use config.replace({name}=...)")
 
     def __repr__(self) -> str:
         return f"Config(source={self.source!r})"
 
+    def values(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in defaults()}
+
+    def replace(self, **changes: Any) -> Config:
+        return Config(source=self.source, **{**self.values(), **changes})
+
     def name_pattern(self, key: str) -> NamePattern:
         """The compiled naming pattern of `key`, e.g. "index_name_pattern"."""
-        pattern = self._patterns.get(key)
+        patterns: dict[str, NamePattern] = self.__dict__["_patterns"]
+        pattern = patterns.get(key)
         if pattern is None:
-            pattern = self._patterns[key] = NamePattern.compile(getattr(self, key), f"{SECTION}.{key}")
+            pattern = patterns[key] = NamePattern.compile(getattr(self, key), f"{SECTION}.{key}")
         return pattern
+
+    def is_default(self, key: str) -> bool:
+        return bool(getattr(self, key) == defaults()[key])
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    if isinstance(value, Mapping):
+        return MappingProxyType(dict(value))
+    return value
 
 
 _TABLE_MARK = "\x00"  # stands for the table name inside a compiled pattern
@@ -123,8 +156,14 @@ def _table_marked(name: str, table: str) -> Iterator[str]:
         at = name.find(table, at + 1)
 
 
-# Every key's type is its default's type.
-_KEY_TYPES: dict[str, type] = {key: type(value) for key, value in Config.DEFAULTS.items()}
+def _key_type(key: str) -> type | None:
+    """Every key's type is its default's type (a list in TOML for a tuple)."""
+    if key not in defaults():
+        return None
+    kind = type(defaults()[key])
+    return {tuple: list, MappingProxyType: dict}.get(kind, kind)
+
+
 _LIST_ITEM_TYPES = {"select": str, "ignore": str, "allowed_hosts": str, "grandfathered_duplicate_versions": str}
 
 
@@ -162,11 +201,12 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
             raise UsageError(f"{path}: no [{SECTION}] table")
         return Config()
     config = config_from_table(table, path)
-    config.migrations = _relative_to(config.migrations, os.path.dirname(path))
+    base = os.path.dirname(path)
+    config = config.replace(migrations=_relative_to(config.migrations, base))
     if config.cache_dir:
-        config.cache_dir = _relative_to(config.cache_dir, os.path.dirname(path))
+        config = config.replace(cache_dir=_relative_to(config.cache_dir, base))
     if config.sqlfluff_config:
-        config.sqlfluff_config = _relative_to(config.sqlfluff_config, os.path.dirname(path))
+        config = config.replace(sqlfluff_config=_relative_to(config.sqlfluff_config, base))
         if not os.path.isfile(config.sqlfluff_config):
             raise UsageError(f"{path}: {SECTION}.sqlfluff_config: no such file: {config.sqlfluff_config}")
     return config
@@ -183,7 +223,7 @@ def config_from_table(table: dict[str, Any], source: str = "pyproject.toml") -> 
 
 
 def _check_type(key: str, value: Any, source: str) -> None:
-    expected = _KEY_TYPES.get(key)
+    expected = _key_type(key)
     if expected is None:
         raise UsageError(f"{source}: unknown key {SECTION}.{key}")
     # bool is an int in Python; a port of `true` is still wrong.
@@ -212,8 +252,9 @@ def _check_values(config: Config, source: str) -> None:
         expand_selectors([code], f"{SECTION}.severity.{code}")
         if level not in SEVERITIES:
             raise UsageError(f"{source}: {SECTION}.severity.{code} must be one of {', '.join(SEVERITIES)}")
-    for key in ("index_name_pattern", "trigger_name_pattern", "constraint_name_pattern"):
-        config.name_pattern(key)
+    for key in defaults():
+        if key.endswith("_name_pattern"):
+            config.name_pattern(key)
     for version in config.grandfathered_duplicate_versions:
         if not version.isdigit():
             raise UsageError(f"{source}: {SECTION}.grandfathered_duplicate_versions: {version!r} is not a version number")

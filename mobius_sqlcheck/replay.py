@@ -10,15 +10,10 @@ pipeline as MSC004 at that statement) instead of losing it silently.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.parse import ParsedFile, Statement
-
-# Called before each statement is replayed (the rules read the catalog as it
-# stood before their statement).
-BeforeEach = Callable[[Statement], None]
-
 
 class ReplayFailure(NamedTuple):
     """A statement the catalog could not replay, and why."""
@@ -34,17 +29,18 @@ class Replayed(NamedTuple):
     failures: list[ReplayFailure]
 
 
-def replay(catalog: Catalog, parsed: ParsedFile, origin: str, before_each: BeforeEach | None = None) -> Replayed:
+def replay(catalog: Catalog, parsed: ParsedFile, origin: str) -> Replayed:
     """Replay every statement of `parsed` into `catalog` (changed in place)."""
     result = Replayed([], set(), [])
     for statement in parsed.statements:
-        if before_each is not None:
-            before_each(statement)
         replay_statement(catalog, statement, origin, result)
     return result
 
 
 def replay_statement(catalog: Catalog, statement: Statement, origin: str, into: Replayed) -> None:
+    """Replay one statement, adding what it created (or its failure) to
+    `into`: the lint pipeline runs the statement rules between two calls, on
+    the catalog as it stood before their statement."""
     try:
         refs = catalog.apply(statement, origin)
     except Exception as error:  # noqa: BLE001 - a catalog bug must not stop the replay

@@ -110,3 +110,41 @@ def test_the_library_leaves_the_cycle_collector_alone(tmp_path: Path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_config_is_immutable_and_replace_makes_a_copy() -> None:
+    config = config_from_table({"select": ["MSC201"]})
+    with pytest.raises(AttributeError):
+        config.select = ["MSC301"]  # type: ignore[misc]
+    changed = config.replace(select=["MSC301"], severity={"MSC301": "warning"})
+    assert config.select == ("MSC201",) and changed.select == ("MSC301",)
+    with pytest.raises(TypeError):
+        changed.severity["MSC301"] = "error"  # type: ignore[index]
+
+
+def test_rule_options_are_the_config_defaults() -> None:
+    from mobius_sqlcheck.config import defaults
+    from mobius_sqlcheck.rules import all_rules
+
+    options = {key: value for rule in all_rules().values() for key, value in rule.options.items()}
+    assert set(options) >= {"index_name_pattern", "trigger_name_pattern", "constraint_name_pattern"}
+    assert {key: defaults()[key] for key in options} == options
+    assert config_from_table({}).index_name_pattern == options["index_name_pattern"]
+
+
+@pytest.mark.parametrize(("rule", "key", "sql", "default_hint", "custom_hint"), [
+    ("MSC201", "index_name_pattern", "CREATE INDEX brands_bad ON brands (id);",
+     "Rename it, e.g. idx_brands_<columns>.", "Rename it to match ^ix_brands_[a-z]+$."),
+    ("MSC202", "trigger_name_pattern",
+     "CREATE TRIGGER bad BEFORE UPDATE ON brands FOR EACH ROW EXECUTE FUNCTION f();",
+     "Rename it, e.g. brands_<purpose>_trigger.", "Rename it to match ^trg_brands_[a-z]+$."),
+])
+def test_a_custom_pattern_gets_a_hint_that_matches_it(tmp_path: Path, rule: str, key: str, sql: str,
+                                                      default_hint: str, custom_hint: str) -> None:
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "001_init.sql").write_text("CREATE TABLE brands (id int);\n" + sql + "\n", encoding="utf-8")
+    custom = "^ix_{table}_[a-z]+$" if rule == "MSC201" else "^trg_{table}_[a-z]+$"
+    hints = [lint_paths([str(directory)], config_from_table({"select": [rule], **table})).diagnostics[0].hint
+             for table in ({}, {key: custom})]
+    assert hints == [default_hint, custom_hint]

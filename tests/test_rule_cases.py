@@ -64,5 +64,7 @@ def test_rule_case(code: str, case: dict, tmp_path: Path, monkeypatch: pytest.Mo
     got = [f"{os.path.normpath(d.path)}:{d.line}:{d.column} {d.rule}" for d in result.diagnostics]
     assert got == case["expect"], "\n".join(f"{d.path}:{d.line}:{d.column} {d.rule} {d.message}"
                                             for d in result.diagnostics)
-    for message, diagnostic in zip(case.get("expect_messages", []), result.diagnostics):
+    messages = case.get("expect_messages", [])
+    assert len(messages) <= len(result.diagnostics), "more expected messages than diagnostics"
+    for message, diagnostic in zip(messages, result.diagnostics[:len(messages)], strict=True):
         assert message in diagnostic.message

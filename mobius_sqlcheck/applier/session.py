@@ -48,8 +48,7 @@ def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:
     directory = args.migrations or config.migrations
     if not os.path.isdir(directory):
         raise UsageError(f"migrations directory {directory} does not exist (set --migrations or [tool.mobius_sqlcheck].migrations)")
-    config.migrations = directory
-    return config, load_migration_set(directory)
+    return config.replace(migrations=directory), load_migration_set(directory)
 
 
 def open_session(args: argparse.Namespace, command: str) -> Session:

@@ -73,22 +73,25 @@ def configure(args: argparse.Namespace, rules: Registry | None = None) -> Config
     from mobius_sqlcheck.rules import expand_selectors
 
     config = load_config(args.config)
+    changes: dict[str, object] = {}
     if args.select:
-        config.select = _split(args.select)
-        expand_selectors(config.select, "--select", rules)
+        select = _split(args.select)
+        expand_selectors(select, "--select", rules)
+        changes["select"] = select
     if args.ignore:
-        config.ignore = config.ignore + _split(args.ignore)
-        expand_selectors(config.ignore, "--ignore", rules)
+        ignore = [*config.ignore, *_split(args.ignore)]
+        expand_selectors(ignore, "--ignore", rules)
+        changes["ignore"] = ignore
     if args.fail_on:
-        config.fail_on = args.fail_on
-    _enable_format_check(config, explicit=args.format_check)
-    return config
+        changes["fail_on"] = args.fail_on
+    config = config.replace(**changes) if changes else config
+    return _with_format_check(config, explicit=args.format_check)
 
 
 FORMAT_CHECK_RULE = "MSC005"
 
 
-def _enable_format_check(config: Config, explicit: bool) -> None:
+def _with_format_check(config: Config, explicit: bool) -> Config:
     """MSC005 is off by default (sqlfluff is slow); `--format-check` turns it
     on as an error. `format_check = true` in the config does too, unless
     `--select` leaves it out: the connection-string hook selects only MSC501
@@ -96,10 +99,11 @@ def _enable_format_check(config: Config, explicit: bool) -> None:
     from mobius_sqlcheck.rules import expand_selectors
 
     if FORMAT_CHECK_RULE in config.severity:
-        return  # the user chose its severity
+        return config  # the user chose its severity
     if explicit or (config.format_check and (
             not config.select or FORMAT_CHECK_RULE in expand_selectors(config.select, "--select"))):
-        config.severity[FORMAT_CHECK_RULE] = "error"
+        return config.replace(severity={**config.severity, FORMAT_CHECK_RULE: "error"})
+    return config
 
 
 def exit_code(result, config: Config) -> int:

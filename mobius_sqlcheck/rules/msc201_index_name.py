@@ -51,4 +51,11 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
     if not pattern.matches(name, table):
         start, end = name_span(ctx.source, statement, name)
         yield Finding(f"index '{name}' does not match {pattern.for_table(table)}", start, end,
-                      hint=f"Rename it, e.g. idx_{table}_<columns>.")
+                      hint=_rename_hint(ctx, table))
+
+
+def _rename_hint(ctx: StatementContext, table: str) -> str:
+    # The example fits the default pattern only; a custom one is quoted instead.
+    if ctx.config.is_default("index_name_pattern"):
+        return f"Rename it, e.g. idx_{table}_<columns>."
+    return f"Rename it to match {ctx.config.name_pattern('index_name_pattern').for_table(table)}."

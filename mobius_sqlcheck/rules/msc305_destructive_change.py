@@ -1,8 +1,8 @@
 """DROP or RENAME of an existing table or column in a forward migration.
 
 ## What it does
-Reports, in forward migrations only, `DROP TABLE`, `ALTER TABLE ... DROP
-COLUMN`, `ALTER TABLE ... RENAME TO` and `ALTER TABLE ... RENAME COLUMN` on a
+Reports, in forward migrations only, `DROP TABLE`, `DROP SCHEMA ... CASCADE`
+of a schema holding tables, `ALTER TABLE ... DROP COLUMN`, `ALTER TABLE ... RENAME TO` and `ALTER TABLE ... RENAME COLUMN` on a
 table created by an earlier migration or never created here (a platform
 table). Rollback files exist to remove things, so they are not checked; a
 table created earlier in the same file may be changed freely. `DROP TABLE IF
@@ -61,6 +61,9 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
 
 def _dropped_tables(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
     node = statement.node
+    if node.get("removeType") == "OBJECT_SCHEMA":
+        yield from _dropped_schemas(statement, ctx)
+        return
     if node.get("removeType") != "OBJECT_TABLE":
         return
     for item in node.get("objects", ()):
@@ -69,6 +72,20 @@ def _dropped_tables(statement: Statement, ctx: StatementContext) -> Iterator[Fin
         if (known or not node.get("missing_ok")) and alter_table.is_existing(key, ctx):
             yield Finding(f"drops table {nodes.display(key)}{_created_by(key, ctx)}: its rows are lost",
                           statement.start)
+
+
+def _dropped_schemas(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
+    """DROP SCHEMA ... CASCADE takes the schema's tables with it."""
+    if statement.node.get("behavior") != "DROP_CASCADE":
+        return  # without CASCADE, PostgreSQL refuses to drop a schema that holds anything
+    for item in statement.node.get("objects", ()):
+        schema = item.get("String", {}).get("sval", "")
+        tables = sorted(key for key, table in ctx.catalog.tables.items()
+                        if key[0] == schema and not table.external and alter_table.is_existing(key, ctx))
+        if tables:
+            shown = ", ".join(nodes.display(key) for key in tables[:3]) + (" ..." if len(tables) > 3 else "")
+            yield Finding(f"drops schema {schema} with CASCADE, and with it {len(tables)} table(s) created by "
+                          f"earlier migrations ({shown}): their rows are lost", statement.start)
 
 
 def _dropped_columns(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
