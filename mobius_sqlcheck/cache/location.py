@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from mobius_sqlcheck.formatting.cache import DEFAULT_NAME, ENV_VAR, project_root
+ENV_VAR = "MOBIUS_SQLCHECK_CACHE_DIR"
+DEFAULT_NAME = ".mobius_sqlcheck_cache"
 
 
 def cache_root(config: Any) -> str:
@@ -20,3 +21,14 @@ def cache_root(config: Any) -> str:
     if cache_dir:
         return cache_dir  # load_config made it relative to the config file
     return os.path.join(project_root(), DEFAULT_NAME)
+
+
+def project_root(start: str = ".") -> str:
+    directory = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(directory, "pyproject.toml")) or os.path.exists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return os.path.abspath(start)
+        directory = parent

@@ -12,25 +12,14 @@ from __future__ import annotations
 import json
 import os
 
-ENV_VAR = "MOBIUS_SQLCHECK_CACHE_DIR"
-DEFAULT_NAME = ".mobius_sqlcheck_cache"
+from mobius_sqlcheck.cache.location import DEFAULT_NAME, ENV_VAR, project_root
+
 _SUBDIR = "sqlfluff"
 
 
 def cache_dir() -> str:
     configured = os.environ.get(ENV_VAR)
     return configured if configured else os.path.join(project_root(), DEFAULT_NAME)
-
-
-def project_root(start: str = ".") -> str:
-    directory = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(directory, "pyproject.toml")) or os.path.exists(os.path.join(directory, ".git")):
-            return directory
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return os.path.abspath(start)
-        directory = parent
 
 
 def _entry_path(root: str, key: str) -> str:
