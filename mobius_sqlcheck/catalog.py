@@ -1158,46 +1158,66 @@ def catalog_from_data(data: dict[str, Any], path_of: Callable[[str], str] = str)
     if data.get("version") != DATA_VERSION:
         raise ValueError(f"catalog data version {data.get('version')!r}, expected {DATA_VERSION}")
     paths = [path_of(name) for name in data["files"]]
+    # tuple.__new__ builds a record without the NamedTuple constructor's
+    # Python-level call: a long history's snapshot holds ~100,000 of them.
+    make = tuple.__new__
 
     def origin(value: list | None) -> Origin | None:
-        return None if value is None else Origin(paths[value[0]], value[1])
+        return None if value is None else make(Origin, (paths[value[0]], value[1]))
 
     catalog = Catalog()
+    tables = catalog.tables
     for (schema, name, kind, columns, rls_enabled, rls_forced, foreign_keys, checks, temporary, external,
          table_origin) in data["tables"]:
         table = Table(schema, name, kind, temporary, external, origin(table_origin))
+        table_columns = table.columns
         for col_name, type_name, mods, base, not_null, default, col_origin in columns:
-            table.columns[col_name] = Column(col_name, type_name, _unplain(mods), base, not_null, default,
-                                             origin(col_origin))
+            table_columns[col_name] = make(Column, (col_name, type_name, _unplain(mods) if mods else (), base,
+                                                    not_null, default, origin(col_origin)))
         table.rls_enabled = rls_enabled
         table.rls_forced = rls_forced
-        table.foreign_keys = tuple(ForeignKey(fk_name, tuple(cols), (target[0], target[1]))
+        table.foreign_keys = tuple(make(ForeignKey, (fk_name, tuple(cols), (target[0], target[1])))
                                    for fk_name, cols, target in foreign_keys)
         for check_name, cols, not_null_cols, validated, check_origin in checks:
-            table.checks[check_name] = Check(check_name, frozenset(cols), frozenset(not_null_cols), validated,
-                                             origin(check_origin))
-        catalog.tables[(schema, name)] = table
+            table.checks[check_name] = make(Check, (check_name, frozenset(cols), frozenset(not_null_cols),
+                                                    validated, origin(check_origin)))
+        tables[(schema, name)] = table
     for schema, name, on, unique, partial, cols, index_origin in data["indexes"]:
-        catalog.indexes[(schema, name)] = Index(schema, name, (on[0], on[1]), unique, partial, frozenset(cols),
-                                                origin(index_origin))
+        catalog.indexes[(schema, name)] = make(Index, (schema, name, (on[0], on[1]), unique, partial,
+                                                       frozenset(cols), origin(index_origin)))
     for schema, table_name, name, function, trigger_origin in data["triggers"]:
-        catalog.triggers[(schema, table_name, name)] = Trigger(schema, table_name, name, _unfunction_key(function),
-                                                               origin(trigger_origin))
+        catalog.triggers[(schema, table_name, name)] = make(Trigger, (schema, table_name, name,
+                                                                      _unfunction_key(function),
+                                                                      origin(trigger_origin)))
     for schema, table_name, name, policy_origin in data["policies"]:
-        catalog.policies[(schema, table_name, name)] = Policy(schema, table_name, name, origin(policy_origin))
+        catalog.policies[(schema, table_name, name)] = make(Policy, (schema, table_name, name,
+                                                                     origin(policy_origin)))
     for schema, name, args, definer, fixed, volatility, function_origin in data["functions"]:
-        function = Function(schema, name, tuple(args), definer, fixed, volatility, origin(function_origin))
+        function = make(Function, (schema, name, tuple(args), definer, fixed, volatility, origin(function_origin)))
         catalog.functions[function.key] = function
     for bucket_id, values, bucket_origin in data["buckets"]:
-        catalog.buckets[bucket_id] = Bucket(bucket_id, {k: _unplain(v) for k, v in values.items()},
-                                            origin(bucket_origin))
+        catalog.buckets[bucket_id] = make(Bucket, (bucket_id, {k: _unplain(v) for k, v in values.items()},
+                                                   origin(bucket_origin)))
     for kind, key, named_origin in data["named"]:
-        catalog.named[(kind, tuple(key))] = Named(kind, tuple(key), origin(named_origin))
+        catalog.named[(kind, tuple(key))] = make(Named, (kind, tuple(key), origin(named_origin)))
     for name in _LINK_MAPS:
         links = getattr(catalog, name)
         for key, members in data["links"][name]:
-            links[_unlink_key(key)] = frozenset(_unlink_key(member) for member in members)
+            links[_unlink_key(key)] = frozenset(map(_unlink_key, members))
+    _check_shapes(catalog)
     return catalog
+
+
+def _check_shapes(catalog: Catalog) -> None:
+    """tuple.__new__ takes any length: a record of the wrong one is refused here."""
+    for records, size in ((catalog.indexes, len(Index._fields)), (catalog.triggers, len(Trigger._fields)),
+                          (catalog.policies, len(Policy._fields)), (catalog.functions, len(Function._fields)),
+                          (catalog.buckets, len(Bucket._fields)), (catalog.named, len(Named._fields))):
+        if any(len(record) != size for record in records.values()):
+            raise ValueError("a catalog record of the wrong shape")
+    for table in catalog.tables.values():
+        if any(len(column) != 7 for column in table.columns.values()):
+            raise ValueError("a column record of the wrong shape")
 
 
 # The reverse links, stored as they are rather than re-derived, so a loaded

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
+import time
 from typing import Any, Callable
 
 from mobius_sqlcheck import __version__
@@ -39,6 +41,7 @@ SNAPSHOT_EVERY = 500  # pairs between two snapshots
 END_SNAPSHOT_AFTER = 16
 FINDINGS = "f"
 SNAPSHOT = "sz"  # "z": the store compresses it
+INDEX = "iz"
 # Config keys that change no finding of a migration file (the output format
 # is not config at all).
 _IRRELEVANT_CONFIG = frozenset({"migrations", "fail_on", "cache_dir", "source"})
@@ -103,6 +106,45 @@ def _hash(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
+class ContentHashes:
+    """The blake2b of each file's bytes, remembered by (size, mtime, inode) in
+    one index entry per directory, so a warm run stats the history instead of
+    reading it all (as git's index does). A file is remembered only once its
+    modification time is RACY_NS behind the clock: a change made within one
+    timestamp tick of the hashing would otherwise keep size and time alike."""
+
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, store: Store, directory: str) -> None:
+        self.store = store
+        self.key = _hash(b"content hashes", os.path.abspath(directory or ".").encode())
+        value = store.get(INDEX, self.key)
+        known = value.get("files") if isinstance(value, dict) and value.get("key") == self.key else None
+        self.known: dict[str, list] = known if isinstance(known, dict) else {}
+        self.seen: dict[str, list] = {}
+        self.now_ns = time.time_ns()
+
+    def of(self, path: str) -> bytes:
+        """The digest of the regular file at `path`; OSError if it is not one."""
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path}: not a regular file")
+        stamp = [info.st_size, info.st_mtime_ns, info.st_ino]
+        name = os.path.basename(path)
+        known = self.known.get(name)
+        if isinstance(known, list) and known[:3] == stamp and isinstance(known[3], str):
+            digest = known[3]
+        else:
+            digest = hashlib.blake2b(read_file_bytes(path), digest_size=20).hexdigest()
+        if info.st_mtime_ns < self.now_ns - self.RACY_NS:
+            self.seen[name] = stamp + [digest]
+        return digest.encode()
+
+    def save(self) -> None:
+        if self.seen != self.known:
+            self.store.put(INDEX, self.key, {"key": self.key, "files": self.seen})
+
+
 class HistoryCache:
     """The keys of one migrations directory's pairs, and their entries."""
 
@@ -112,24 +154,26 @@ class HistoryCache:
         # Paths are stored by file name, so the directory may be spelled
         # differently next time; a name outside the set is never resolved.
         self._path_by_name = {m.filename: m.path for m in migration_set.all_files()}
-        self.keys = self._chain(base, migration_set)
+        hashes = ContentHashes(store, migration_set.directory)
+        self.keys = self._chain(base, migration_set, hashes)
+        hashes.save()
         self.loaded_at = 0
 
     @staticmethod
-    def _chain(base: str, migration_set: MigrationSet) -> list[str | None]:
+    def _chain(base: str, migration_set: MigrationSet, hashes: ContentHashes) -> list[str | None]:
         """key_i per forward migration; None from the first unreadable file on
         (an unreadable file has no content to name: nothing after it is cached)."""
         keys: list[str | None] = []
-        previous = base
+        previous: str | None = base
         for forward in migration_set.forwards:
             if previous is None:
                 keys.append(None)
                 continue
             try:
-                parts = [previous.encode(), forward.filename.encode(), read_file_bytes(forward.path)]
+                parts = [previous.encode(), forward.filename.encode(), hashes.of(forward.path)]
                 rollback = migration_set.rollback_for(forward)
                 if rollback is not None:
-                    parts += [rollback.filename.encode(), read_file_bytes(rollback.path)]
+                    parts += [rollback.filename.encode(), hashes.of(rollback.path)]
                 previous = _hash(*parts)
             except OSError:
                 previous = None
