@@ -75,13 +75,19 @@ class ObjectRef(NamedTuple):
     kind: Kind
     key: ObjectKey
 
+    def relation(self) -> RelationKey:
+        """(schema, name) of a relation or an index, or of the table a column,
+        trigger or policy belongs to."""
+        key: Any = self.key  # a RelationKey or PartKey for those kinds
+        return (key[0], key[1])
+
     def describe(self) -> str:
         key = self.key
         if isinstance(key, FunctionKey):
             return f"function {key.display()}"
         if self.kind == "column":
             return f"column {nodes.display(key)}"
-        if self.kind in ("trigger", "policy"):
+        if self.kind in ("trigger", "policy") and len(key) == 3:
             schema, table, name = key
             return f"{self.kind} {name} on {schema}.{table}"
         if self.kind == "bucket":
@@ -219,7 +225,7 @@ class Named(NamedTuple):
     """Objects tracked only by name: types, schemas, extensions."""
 
     kind: NamedKind
-    key: tuple[str, ...]
+    key: RelationKey | tuple[str]  # (schema, name) of a type; (name,) of a schema or extension
     origin: Origin | None = None
 
 
@@ -303,7 +309,7 @@ class Catalog:
         self.policies: MutableMapping[PartKey, Policy] = {}
         self.functions: MutableMapping[FunctionKey, Function] = {}
         self.buckets: MutableMapping[str, Bucket] = {}
-        self.named: MutableMapping[tuple[NamedKind, tuple[str, ...]], Named] = {}
+        self.named: MutableMapping[tuple[NamedKind, RelationKey | tuple[str]], Named] = {}
         # Reverse links, derived from the records by the put_/remove_ primitives only.
         self._indexes_on: MutableMapping[RelationKey, frozenset[RelationKey]] = {}
         self._triggers_on: MutableMapping[RelationKey, frozenset[PartKey]] = {}
@@ -383,23 +389,24 @@ class Catalog:
 
     def record(self, ref: ObjectRef) -> Any:
         """The record `ref` names, or None."""
-        kind, key = ref.kind, ref.key
+        kind: Any = ref.kind
+        key: Any = ref.key  # their types go together (see ObjectKey)
         if kind in RELATION_KINDS:
-            return self.tables.get(key)  # type: ignore[arg-type]
+            return self.tables.get(key)
         if kind == "column":
-            table = self.tables.get(key[:2])  # type: ignore[arg-type]
+            table = self.tables.get(key[:2])
             return table.columns.get(key[2]) if table is not None else None
         if kind == "index":
-            return self.indexes.get(key)  # type: ignore[arg-type]
+            return self.indexes.get(key)
         if kind == "trigger":
-            return self.triggers.get(key)  # type: ignore[arg-type]
+            return self.triggers.get(key)
         if kind == "policy":
-            return self.policies.get(key)  # type: ignore[arg-type]
+            return self.policies.get(key)
         if kind == "function":
-            return self.functions.get(key)  # type: ignore[arg-type]
+            return self.functions.get(key)
         if kind == "bucket":
-            return self.buckets.get(key[0])  # type: ignore[index]
-        return self.named.get((kind, key))  # type: ignore[arg-type]
+            return self.buckets.get(key[0])
+        return self.named.get((kind, key))
 
     # -- the only places that change records with reverse links ------------
 
@@ -576,7 +583,7 @@ def _create_table_as(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     if not relation:
         return []
     key = nodes.relation_key(relation)
-    kind = "materialized view" if node.get("objtype") == "OBJECT_MATVIEW" else "table"
+    kind: RelationKind = "materialized view" if node.get("objtype") == "OBJECT_MATVIEW" else "table"
     catalog.tables[key] = Table(key[0], key[1], kind=kind, origin=at.origin())
     return [ObjectRef(kind, key)]
 
@@ -755,7 +762,7 @@ def _alter_function(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     return []
 
 
-def _create_named(kind: NamedKind, key_of: Callable[[dict], tuple[str, ...]]) -> Handler:
+def _create_named(kind: NamedKind, key_of: Callable[[dict], RelationKey | tuple[str]]) -> Handler:
     def handler(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
         key = key_of(node)
         if (kind, key) in catalog.named:

@@ -160,8 +160,9 @@ def _key_type(key: str) -> type | None:
     """Every key's type is its default's type (a list in TOML for a tuple)."""
     if key not in defaults():
         return None
-    kind = type(defaults()[key])
-    return {tuple: list, MappingProxyType: dict}.get(kind, kind)
+    kind: type = type(defaults()[key])
+    toml_types: dict[type, type] = {tuple: list, MappingProxyType: dict}
+    return toml_types.get(kind, kind)
 
 
 _LIST_ITEM_TYPES = {"select": str, "ignore": str, "allowed_hosts": str, "grandfathered_duplicate_versions": str}
@@ -230,7 +231,7 @@ def _check_type(key: str, value: Any, source: str) -> None:
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise UsageError(f"{source}: {SECTION}.{key} must be {_type_name(expected)}, got {value!r}")
     item_type = _LIST_ITEM_TYPES.get(key)
-    if item_type and not all(isinstance(item, item_type) for item in value):
+    if item_type and isinstance(value, list) and not all(isinstance(item, item_type) for item in value):
         raise UsageError(f"{source}: {SECTION}.{key} must be a list of strings, got {value!r}")
 
 

@@ -1,8 +1,10 @@
-"""What rules report (Finding) and what users see (Diagnostic)."""
+"""What rules report (Finding), what users see (Diagnostic) and what a run
+returns (LintResult)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 
 def redacted(text: str) -> str:
@@ -56,3 +58,28 @@ class Diagnostic(NamedTuple):
             "message": self.message,
             "hint": self.hint,
         }
+
+
+class LintResult:
+    """What one lint run found, with the rule registry it ran (the SARIF
+    report describes those rules)."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | None = None, files: int = 0, internal_errors: int = 0,
+                 rules: Mapping[str, Any] | None = None) -> None:
+        self.diagnostics: list[Diagnostic] = diagnostics or []
+        self.files = files
+        self.internal_errors = internal_errors
+        if rules is None:
+            from mobius_sqlcheck.rules import all_rules
+
+            rules = all_rules()
+        self.rules: Mapping[str, Any] = rules  # code -> Rule: the registry the run used
+        self.notices: list[str] = []  # one line each, for stderr (e.g. a cache that cannot be written)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warning_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "warning")

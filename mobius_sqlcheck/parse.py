@@ -15,8 +15,9 @@ import codecs
 import json
 import re
 from functools import lru_cache
-from typing import Callable, NamedTuple
+from typing import Any, Callable, Literal, NamedTuple
 
+from pglast import Error as PglastError
 from pglast import parser as pg_parser
 
 from mobius_sqlcheck.diagnostics import redacted
@@ -25,7 +26,13 @@ from mobius_sqlcheck.source import SourceFile, skip_trivia
 # A psql meta-command starts with a backslash at the beginning of a line.
 _META_LINE = re.compile(r"^[ \t]*\\", re.MULTILINE)
 # Each non-ASCII character becomes one `q` (see `scan`).
-codecs.register_error("mobius-sqlcheck-q", lambda error: ("q" * (error.end - error.start), error.end))
+def _as_q(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return "q" * (error.end - error.start), error.end
+
+
+codecs.register_error("mobius-sqlcheck-q", _as_q)
 
 _NEAR_TEXT = 40  # characters of the text quoted in a syntax error
 
@@ -38,7 +45,7 @@ class Statement(NamedTuple):
     node: dict
     start: int  # byte offset of the first token
     end: int  # byte offset just past the statement text (before `;`)
-    index: int
+    index: int  # type: ignore[assignment]  # a field, shadowing tuple.index (never called on a Statement)
     base: int = 0  # add to a node's `location` to get its offset in the file
 
     def offset(self, node_location: int) -> int:
@@ -46,10 +53,14 @@ class Statement(NamedTuple):
         return self.base + node_location if node_location >= 0 else self.start
 
 
-class ParseProblem(NamedTuple):
-    """A syntax error (MSC001) or psql-only input (MSC505) at a byte offset."""
+ProblemKind = Literal["syntax", "psql-meta-command"]
 
-    code: str
+
+class ParseProblem(NamedTuple):
+    """A syntax error or psql-only input at a byte offset. Parsing knows no
+    rules: the lint pipeline reports these as findings (MSC001, MSC505)."""
+
+    kind: ProblemKind
     offset: int
     end: int
     message: str
@@ -117,7 +128,7 @@ def fast_decoder() -> Decoder:
 def nesting_depth(node: object) -> int:
     """How deeply a parse tree (plain dicts and lists) is nested."""
     deepest = 0
-    stack = [(node, 1)]
+    stack: list[tuple[Any, int]] = [(node, 1)]
     while stack:
         current, depth = stack.pop()
         deepest = max(deepest, depth)
@@ -133,7 +144,7 @@ def parse_source(source: SourceFile, decode: Decoder = json.loads) -> ParsedFile
         tree = _parse_tree(text, decode)
     except (pg_parser.ParseError, RecursionError) as error:
         _parse_statement_by_statement(source, text, parsed, decode)
-        if not any(p.code == "MSC001" for p in parsed.problems):
+        if not any(p.kind == "syntax" for p in parsed.problems):
             parsed.problems.append(_problem(text, 0, error))
         return parsed
     parsed.statements = _statements_from_tree(tree, source.data, 0, len(source.data), 0)
@@ -224,7 +235,7 @@ def _blank_meta_commands(text: str, problems: list[ParseProblem]) -> str:
         line = text[start:stop]
         byte_start = byte_offset(start)
         command = line.split(None, 1)[0]
-        problems.append(ParseProblem("MSC505", byte_start, byte_start + len(line.rstrip().encode()),
+        problems.append(ParseProblem("psql-meta-command", byte_start, byte_start + len(line.rstrip().encode()),
                                      f"psql meta-command `{command}` cannot be run by a database driver"))
         regions.append((start, stop))
     return _blank(text, regions) if regions else text
@@ -256,7 +267,7 @@ def _blank_copy_data(text: str, problems: list[ParseProblem]) -> str:
         rows = text[data_start:position]
         count = rows.count("\n") + (1 if rows and not rows.endswith("\n") else 0) - (0 if end_mark is None else 1)
         problems.append(ParseProblem(
-            "MSC505", byte_offset(copy_start), byte_offset(semicolon),
+            "psql-meta-command", byte_offset(copy_start), byte_offset(semicolon),
             f"COPY ... FROM STDIN with {count} inline row(s): only psql sends them; "
             f"a database driver cannot run it", _COPY_HINT))
         regions.append((data_start, position))
@@ -271,7 +282,7 @@ def _copy_from_stdin(text: str, start: int, after: int) -> tuple[int, int] | Non
         end = len(text) if end == -1 else end
         try:
             tokens = scan(text[start:end])
-        except pg_parser.Error:
+        except PglastError:
             return None
         statement: list[pg_parser.Token] = []
         for token in tokens:
@@ -308,7 +319,7 @@ def _meta_command_starts(text: str) -> list[int]:
     candidates = [m.end() - 1 for m in _META_LINE.finditer(text)]
     try:
         tokens = scan(text)
-    except pg_parser.Error:
+    except PglastError:
         return candidates
     backslash_tokens = {token.start for token in tokens if token.name == "ASCII_92"}
     return [offset for offset in candidates if offset in backslash_tokens]
@@ -342,11 +353,11 @@ def _split_on_semicolons(text: str) -> list[tuple[int, int]]:
     limit = len(text)
     try:
         tokens = scan(text)
-    except pg_parser.Error as error:
+    except PglastError as error:
         limit = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else 0
         try:
             tokens = scan(text[:limit])
-        except pg_parser.Error:
+        except PglastError:
             return [(0, len(text))]
     spans = []
     statement: list[str] = []  # token names of the statement so far
@@ -390,7 +401,7 @@ def _creates_routine(names: list[str]) -> bool:
 def _problem(text: str, byte_base: int, error: pg_parser.ParseError | RecursionError) -> ParseProblem:
     if isinstance(error, RecursionError):
         offset = byte_base + len(text[:len(text) - len(text.lstrip())].encode("utf-8"))
-        return ParseProblem("MSC001", offset, offset, TOO_DEEP)
+        return ParseProblem("syntax", offset, offset, TOO_DEEP)
     return _syntax_problem(text, byte_base, error)
 
 
@@ -401,7 +412,7 @@ def _syntax_problem(text: str, byte_base: int, error: pg_parser.ParseError) -> P
     if message.endswith("at end of input"):
         char_location = len(text.rstrip())
     offset = byte_base + len(text[:char_location].encode("utf-8"))
-    return ParseProblem("MSC001", offset, offset, _short_message(message))
+    return ParseProblem("syntax", offset, offset, _short_message(message))
 
 
 def _short_message(message: str) -> str:

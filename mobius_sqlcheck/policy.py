@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Iterator, NamedTuple
 
+from pglast import Error as PglastError
 from pglast import parser as pg_parser
 
 from mobius_sqlcheck import nodes
@@ -120,7 +121,7 @@ def _do_block_ending(node: dict) -> str | None:
     wrapped = f"CREATE FUNCTION mobius_do() RETURNS void LANGUAGE plpgsql AS $mobius_body${body}$mobius_body$"
     try:
         tree = json.loads(pg_parser.parse_plpgsql_json(wrapped))
-    except (pg_parser.Error, ValueError):
+    except (PglastError, ValueError):
         return None
     for node_type, _ in nodes.walk(tree):
         if node_type in _PLPGSQL_ENDINGS:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from pglast import parser as pg_parser
+from pglast import Error as PglastError
 
 from mobius_sqlcheck.parse import Statement, scan
 from mobius_sqlcheck.source import SourceFile
@@ -32,7 +32,6 @@ class Suppression:
         self.offset = offset  # byte offset of the comment
         self.whole_file = whole_file
         self.span = span  # the statement covered, in bytes
-        self.used: set[str] = set()
 
     def covers(self, code: str, offset: int) -> bool:
         if code not in self.codes:
@@ -65,7 +64,7 @@ def _comment_starts(text: str) -> set[int] | None:
     """Character offsets where `--` comments start; None if the scanner fails."""
     try:
         return {token.start for token in scan(text) if token.name == "SQL_COMMENT"}
-    except pg_parser.Error:
+    except PglastError:
         return None
 
 

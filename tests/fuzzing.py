@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from mobius_sqlcheck import parse
 from mobius_sqlcheck.config import Config
-from mobius_sqlcheck.engine import LintResult, lint_paths
+from mobius_sqlcheck.lint import LintResult, lint_paths
 from mobius_sqlcheck.reporters import FORMATS, renderer
 from mobius_sqlcheck.rules import all_rules
 from mobius_sqlcheck.source import SourceFile, decode_source
@@ -299,7 +299,7 @@ def check_fallback_split(data: bytes) -> None:
     if not isinstance(source, SourceFile):
         return
     whole = parse.parse_source(source)
-    if any(problem.code == "MSC001" for problem in whole.problems):
+    if any(problem.kind == "syntax" for problem in whole.problems):
         return
     split = parse.ParsedFile(source)
     parse._parse_statement_by_statement(source, parse._blank_psql_only(source.text, []), split)

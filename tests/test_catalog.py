@@ -7,7 +7,7 @@ import pytest
 
 from mobius_sqlcheck.catalog import Catalog, FunctionKey, ObjectRef, Origin
 from mobius_sqlcheck.parse import parse_source
-from mobius_sqlcheck.replay import replay as replay_file
+from mobius_sqlcheck.lint.replay import replay as replay_file
 from mobius_sqlcheck.source import SourceFile
 
 BRANDS_ASSETS = """
@@ -162,7 +162,7 @@ def test_replay_isolates_a_failing_statement_and_goes_on() -> None:
 
 
 def test_history_replay_for_the_applier_refuses_an_unreadable_file(tmp_path) -> None:
-    from mobius_sqlcheck.engine import HistoryError, replay_history
+    from mobius_sqlcheck.lint.replay import HistoryError, replay_history
     from mobius_sqlcheck.migrations import build_migration_set
 
     (tmp_path / "001_init.sql").write_text("CREATE TABLE brands (id int);\n")

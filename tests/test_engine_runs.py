@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mobius_sqlcheck.config import config_from_table
-from mobius_sqlcheck.engine import lint_paths
+from mobius_sqlcheck.lint import lint_paths
 from mobius_sqlcheck.rules import load_rules
 
 REPO = Path(__file__).resolve().parent.parent
@@ -148,3 +148,23 @@ def test_a_custom_pattern_gets_a_hint_that_matches_it(tmp_path: Path, rule: str,
     hints = [lint_paths([str(directory)], config_from_table({"select": [rule], **table})).diagnostics[0].hint
              for table in ({}, {key: custom})]
     assert hints == [default_hint, custom_hint]
+
+
+def test_editor_buffers_are_linted_instead_of_the_disk(tmp_path: Path) -> None:
+    """A long-running editor server passes its unsaved buffers: findings and
+    positions come from the buffer's text, other files from the disk."""
+    from mobius_sqlcheck.lint.sources import Buffer, BufferSources, DiskSources
+
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "001_init.sql").write_text("CREATE TABLE brands (id int);\n", encoding="utf-8")
+    (directory / "002_more.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    buffer_text = "SELECT 1;\n\nALTER TABLE brands ADD COLUMN note text NOT NULL;\n"
+    config = config_from_table({"select": ["MSC301"]})
+    target = str(directory / "002_more.sql")
+    buffers = BufferSources({target: Buffer(buffer_text, version=7)})
+    found = lint_paths([str(directory)], config, sources=buffers).diagnostics
+    assert [(Path(d.path).name, d.line, d.column, d.rule) for d in found] == [("002_more.sql", 3, 31, "MSC301")]
+    assert lint_paths([str(directory)], config).diagnostics == []  # the disk is unchanged
+    assert buffers.version(target) == ("buffer", 7)
+    assert buffers.version(str(directory / "001_init.sql")) == DiskSources().version(str(directory / "001_init.sql"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mobius_sqlcheck.cli import main
-from mobius_sqlcheck.formatting import Settings, check_texts, fingerprint, runner, worker
+from mobius_sqlcheck.formatting import Settings, check_texts, runner, worker
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = "select   a,b from T;\n"

@@ -19,10 +19,10 @@ from mobius_sqlcheck.cache import history, store
 from mobius_sqlcheck.cache.store import Store, sweep
 from mobius_sqlcheck.catalog import Catalog, Table, catalog_from_data, catalog_to_data
 from mobius_sqlcheck.config import Config, config_from_table
-from mobius_sqlcheck.engine import lint_paths
+from mobius_sqlcheck.lint import lint_paths
 from mobius_sqlcheck.migrations import load_migration_set
 from mobius_sqlcheck.parse import parse_source
-from mobius_sqlcheck.replay import replay
+from mobius_sqlcheck.lint.replay import replay
 from mobius_sqlcheck.reporters import renderer
 from mobius_sqlcheck.source import SourceFile, read_source
 
@@ -216,10 +216,10 @@ def test_a_warm_hook_replays_only_what_changed(tmp_path: Path, monkeypatch: pyte
     appended = directory / "9000_appended.sql"
     appended.write_text("CREATE INDEX idx_x ON profiles (id);\n", encoding="utf-8")
     parsed: list[str] = []
-    from mobius_sqlcheck import engine
+    from mobius_sqlcheck.lint import sources
 
-    real = engine.parse_source
-    monkeypatch.setattr(engine, "parse_source", lambda source, *a: parsed.append(source.path) or real(source, *a))
+    real = sources.parse_source
+    monkeypatch.setattr(sources, "parse_source", lambda source, *a: parsed.append(source.path) or real(source, *a))
     lint_paths([str(appended)], Config(), cache_dir=str(cache))
     assert parsed == [str(appended)]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mobius_sqlcheck.config import config_from_table
-from mobius_sqlcheck.engine import lint_paths
+from mobius_sqlcheck.lint import lint_paths
 from mobius_sqlcheck.reporters import FORMATS, renderer
 
 PASSWORDS = ("S3cret-Pass", "p@ss:w0rd", "hunter2", "QuerySecret", "with space")

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 
 from mobius_sqlcheck.applier.script import load_script, policy_problems
 from mobius_sqlcheck.config import config_from_table
-from mobius_sqlcheck.engine import lint_paths
+from mobius_sqlcheck.lint import lint_paths
 from mobius_sqlcheck.migrations import build_migration_set, list_sql_files
 from tests.fuzzing import SHORT, cases, load_corpus
 

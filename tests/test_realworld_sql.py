@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mobius_sqlcheck.config import Config
-from mobius_sqlcheck.engine import lint_paths
+from mobius_sqlcheck.lint import lint_paths
 from tests.fuzzing import check_case
 
 # The rules whose false positives these inputs would provoke, plus markers.

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from mobius_sqlcheck.config import Config
-from mobius_sqlcheck.engine import lint_paths
+from mobius_sqlcheck.lint import lint_paths
 from mobius_sqlcheck.reporters import renderer
 
 BAD_MIGRATION = "CREATE TABLE brands (brand_id uuid);\nCREATE INDEX brands_org, ON brands (brand_id);\n"

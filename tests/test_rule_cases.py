@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from mobius_sqlcheck.config import config_from_table
-from mobius_sqlcheck.engine import lint_paths
+from mobius_sqlcheck.lint import lint_paths
 
 CASES_DIR = Path(__file__).parent / "rule_cases"
 

@@ -9,7 +9,7 @@ MAX_SHOWN = 20
 
 def lint_errors(config: Config, directory: str) -> list[str]:
     """`path:line:col: RULE message` for every error-level finding in the migrations."""
-    from mobius_sqlcheck.engine import lint_paths  # the linter; imported only when applying
+    from mobius_sqlcheck.lint import lint_paths  # the linter; imported only when applying
 
     result = lint_paths([directory], config)
     return [

@@ -57,6 +57,6 @@ def open_session(args: argparse.Namespace, command: str) -> Session:
     target = make_target(resolve_url(args.database_url))
     reporter.database = target.display
     reporter.note(f"database: {target.display}")
-    for problem in check_policy(target, config.pooler_port, config.allowed_hosts, args.allow_direct):
+    for problem in check_policy(target, config.pooler_port, list(config.allowed_hosts), args.allow_direct):
         reporter.note(f"warning: {problem} (allowed by --allow-direct)")
     return Session(config, migration_set, Database(target), reporter)

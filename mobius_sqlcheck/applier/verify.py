@@ -3,7 +3,7 @@
 The live side is read with the four queries the original migrations README
 prescribes (tables, indexes, triggers, storage buckets) plus the columns of
 those tables. The expected side comes from replaying the applied migration
-files into the linter's catalog (engine.replay_history), so verify knows
+files into the linter's catalog (lint.replay.replay_history), so verify knows
 exactly what the linter knows. Only schema `public` and storage.buckets are
 compared: the platform's own schemas are not the migrations' business.
 """
@@ -98,7 +98,7 @@ def read_buckets(conn: psycopg.Connection) -> dict[str, dict[str, Any]] | None:
 
 def expected_shape(migration_set: MigrationSet, applied: set[tuple[str, str]] | None) -> SchemaShape:
     """Replay the applied forward migrations (all of them when `applied` is None)."""
-    from mobius_sqlcheck.engine import replay_history  # the linter's engine; heavy, so imported late
+    from mobius_sqlcheck.lint.replay import replay_history  # the linter's engine; heavy, so imported late
 
     forwards = [m.path for m in migration_set.forwards if applied is None or (m.version, m.name) in applied]
     catalog = replay_history(build_migration_set(migration_set.directory, forwards))

@@ -65,7 +65,7 @@ def sql_files(paths: list[str]) -> list[str]:
 
 
 def _walk(directory: str) -> list[str]:
-    found = []
+    found: list[str] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
         found.extend(os.path.join(root, name) for name in sorted(files) if name.lower().endswith(".sql"))

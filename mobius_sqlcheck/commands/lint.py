@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mobius_sqlcheck.engine import lint_paths
+    from mobius_sqlcheck.lint import lint_paths
     from mobius_sqlcheck.rules import registry_from_environment
 
     rules = registry_from_environment()

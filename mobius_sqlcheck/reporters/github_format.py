@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mobius_sqlcheck.engine import LintResult
+from mobius_sqlcheck.diagnostics import LintResult
 
 
 def render(result: LintResult, colour: bool = False) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from mobius_sqlcheck import __version__
-from mobius_sqlcheck.engine import LintResult
+from mobius_sqlcheck.diagnostics import LintResult
 
 
 def render(result: LintResult, colour: bool = False) -> str:

@@ -6,7 +6,7 @@ import json
 from urllib.parse import quote
 
 from mobius_sqlcheck import __version__
-from mobius_sqlcheck.engine import LintResult
+from mobius_sqlcheck.diagnostics import LintResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/mobius/mobius_sqlcheck"

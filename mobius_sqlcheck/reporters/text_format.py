@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mobius_sqlcheck.engine import LintResult
+from mobius_sqlcheck.diagnostics import LintResult
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "bold": "\033[1m", "dim": "\033[2m", "reset": "\033[0m"}
 

@@ -30,7 +30,7 @@ from typing import Iterator
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
-from mobius_sqlcheck.locate import name_span
+from mobius_sqlcheck.rules._support.locate import name_span
 from mobius_sqlcheck.parse import Statement
 
 CODE = "MSC201"

@@ -31,7 +31,7 @@ from typing import Iterator
 
 from mobius_sqlcheck.context import FileContext
 from mobius_sqlcheck.diagnostics import Finding
-from mobius_sqlcheck.identifiers import identifiers
+from mobius_sqlcheck.rules._support.identifiers import identifiers
 
 CODE = "MSC204"
 NAME = "quoted-identifier"

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from mobius_sqlcheck import alter_table, nodes
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.rules._support import alter_table
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.parse import Statement
@@ -71,7 +72,7 @@ def _rewrite_reason(column_def: dict, ctx: StatementContext) -> tuple[str, int] 
         if contype == "CONSTR_GENERATED":
             return "a stored generated value", constraint.get("location", -1)
         if contype == "CONSTR_DEFAULT":
-            from mobius_sqlcheck.volatility import VOLATILE, expression_volatility  # loads pg_proc data lazily
+            from mobius_sqlcheck.rules._support.volatility import VOLATILE, expression_volatility  # loads pg_proc data lazily
 
             volatility = expression_volatility(constraint.get("raw_expr"), ctx.catalog)
             if volatility.level == VOLATILE:

@@ -41,9 +41,10 @@ ALTER TABLE public.brands ALTER COLUMN name TYPE text;          -- varchar to te
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, TypeGuard
 
-from mobius_sqlcheck import alter_table, nodes
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.rules._support import alter_table
 from mobius_sqlcheck.catalog import Column
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
@@ -102,13 +103,14 @@ def _keeps_rows(old: Column, new_type: dict, using: dict | None, column: str) ->
 
 
 def _numeric_grows(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
+    old_precision, new_precision = old[0], new[0]
     old_scale = old[1] if len(old) > 1 else 0
     new_scale = new[1] if len(new) > 1 else 0
-    return (all(_is_number(value) for value in (old[0], new[0], old_scale, new_scale))
-            and new_scale == old_scale and new[0] >= old[0])  # type: ignore[operator]
+    return (_is_number(old_precision) and _is_number(new_precision) and _is_number(old_scale)
+            and _is_number(new_scale) and new_scale == old_scale and new_precision >= old_precision)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

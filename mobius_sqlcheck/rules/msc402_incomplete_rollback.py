@@ -76,6 +76,6 @@ def _left_behind(ctx: RollbackContext) -> dict[ObjectRef, Origin]:
 
 def _owner(ref: ObjectRef, catalog: Catalog) -> tuple[str, ...]:
     if ref.kind == "index":
-        index = catalog.indexes.get(ref.key)  # type: ignore[arg-type]
+        index = catalog.indexes.get(ref.relation())
         return index.table if index is not None else ()
-    return ref.key[:2]
+    return ref.relation()

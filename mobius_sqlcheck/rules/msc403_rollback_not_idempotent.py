@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from mobius_sqlcheck import alter_table, nodes
+from mobius_sqlcheck import nodes
+from mobius_sqlcheck.rules._support import alter_table
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.parse import Statement

@@ -34,6 +34,7 @@ DROP TABLE IF EXISTS public.brands;
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Iterator
 
 from mobius_sqlcheck import nodes
@@ -72,7 +73,7 @@ def _referenced_tables(statement: Statement, ctx: StatementContext) -> Iterator[
             if referrer is None:
                 continue
             fk = next((fk.name for fk in referrer.foreign_keys if fk.target == key), "?")
-            later = _later_drop(statement, ctx, lambda other: _drops_table(other, referrer_key))
+            later = _later_drop(statement, ctx, partial(_drops_table, key=referrer_key))
             yield Finding(_message(f"table {nodes.display(key)}", f"table {nodes.display(referrer_key)}",
                                    f"references it (foreign key {fk})", later, ctx), statement.start)
 
@@ -84,7 +85,7 @@ def _called_functions(statement: Statement, ctx: StatementContext) -> Iterator[F
             continue
         key = (function.schema, function.name)
         for trigger_key in sorted(ctx.catalog.triggers_calling(function)):
-            later = _later_drop(statement, ctx, lambda other: _drops_trigger(other, trigger_key))
+            later = _later_drop(statement, ctx, partial(_drops_trigger, key=trigger_key))
             schema, table, name = trigger_key
             yield Finding(_message(f"function {nodes.display(key)}", f"trigger {name} on {schema}.{table}",
                                    "calls it", later, ctx), statement.start)

@@ -53,6 +53,7 @@ import json
 import re
 from typing import Iterator, NamedTuple
 
+from pglast import Error as PglastError
 from pglast import parser as pg_parser
 
 from mobius_sqlcheck import nodes
@@ -290,7 +291,7 @@ def _plpgsql_problems(source: str) -> Iterator[tuple[Problem, int]]:
     """Problems in the SQL a PL/pgSQL function runs, with each one's line in its body."""
     try:
         functions = json.loads(pg_parser.parse_plpgsql_json(source))
-    except (pg_parser.Error, ValueError):
+    except (PglastError, ValueError):
         return
     for query, mode, lineno in _plpgsql_queries(functions, 1):
         if not _may_hold_problems(query):

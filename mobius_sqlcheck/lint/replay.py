@@ -13,7 +13,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
-from mobius_sqlcheck.parse import ParsedFile, Statement
+from mobius_sqlcheck.errors import OperationFailed
+from mobius_sqlcheck.migrations import MigrationSet
+from mobius_sqlcheck.parse import ParsedFile, Statement, parse_source
+from mobius_sqlcheck.source import ReadProblem, read_source
 
 class ReplayFailure(NamedTuple):
     """A statement the catalog could not replay, and why."""
@@ -48,5 +51,29 @@ def replay_statement(catalog: Catalog, statement: Statement, origin: str, into: 
         return
     for ref in refs:
         if ref.kind == "table":
-            into.tables_created.add(ref.key)  # type: ignore[arg-type]
+            into.tables_created.add(ref.relation())
         into.created.append((ref, catalog.origin_of(ref) or Origin(origin, statement.start)))
+
+
+class HistoryError(OperationFailed):
+    """The applied history cannot be replayed: a file unreadable, or a
+    statement the catalog failed on (what it expects would be wrong)."""
+
+
+def replay_history(migration_set: MigrationSet, upto: str | None = None) -> Catalog:
+    """The catalog after every forward migration (up to version `upto`), for
+    the applier (`verify`): a history it cannot replay is an error, never a
+    silently smaller catalog."""
+    catalog = Catalog()
+    for forward in migration_set.forwards:
+        if upto is not None and forward.number > int(upto):
+            break
+        source = read_source(forward.path)
+        if isinstance(source, ReadProblem):
+            raise HistoryError(f"{forward.path}: {source.message}")
+        replayed = replay(catalog, parse_source(source), forward.path)
+        for failure in replayed.failures:
+            where = source.position(failure.statement.start)
+            raise HistoryError(f"{forward.path}:{where.line}:{where.column}: the catalog could not replay this "
+                               f"statement: {type(failure.error).__name__}: {failure.error}")
+    return catalog

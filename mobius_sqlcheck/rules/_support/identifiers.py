@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pglast import parser as pg_parser
+from pglast import Error as PglastError
 
 from mobius_sqlcheck.parse import scan
 from mobius_sqlcheck.source import SourceFile
@@ -26,7 +26,7 @@ class Identifier(NamedTuple):
 def identifiers(source: SourceFile) -> list[Identifier]:
     try:
         tokens = scan(source.text)
-    except pg_parser.Error:
+    except PglastError:
         return []
     found = []
     for token in tokens:

@@ -20,7 +20,7 @@ from mobius_sqlcheck.catalog import Catalog
 
 IMMUTABLE, STABLE, VOLATILE = "i", "s", "v"
 _RANK = {IMMUTABLE: 0, STABLE: 1, VOLATILE: 2}
-_DATA = os.path.join(os.path.dirname(__file__), "data", "pg_volatility.json")
+_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "pg_volatility.json")
 BUILTIN_SCHEMA = "pg_catalog"
 
 

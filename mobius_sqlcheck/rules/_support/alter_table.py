@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pglast import parser as pg_parser
+from pglast import Error as PglastError
 
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.context import StatementContext
@@ -72,7 +72,7 @@ def column_span(source: SourceFile, statement: Statement, column: str, keyword: 
     text = source.data[statement.start:statement.end].decode("utf-8", "replace")
     try:
         tokens = scan(text)  # linear in non-ASCII text, unlike pglast's own scan
-    except pg_parser.Error:
+    except PglastError:
         return statement.start, statement.start
     names = [token.name for token in tokens]
     for index, token in enumerate(tokens):

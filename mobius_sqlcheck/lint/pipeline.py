@@ -1,0 +1,368 @@
+"""The lint pipeline for one run: read -> parse -> replay into the catalog ->
+rules -> suppressions and severities -> diagnostics (the reporters print them).
+
+Data flows one way and a run keeps nothing after it returns: `lint_paths`
+takes the config, the rule registry and where files come from (a
+`SourceProvider`) as parameters, so a long-running process (an editor
+server) can call it again and again, with other files or other settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
+from mobius_sqlcheck.config import Config
+from mobius_sqlcheck.context import (
+    FileContext,
+    HistoryContext,
+    MigrationsContext,
+    RollbackContext,
+    StatementContext,
+    TextContext,
+)
+from mobius_sqlcheck.diagnostics import Diagnostic, LintResult, redacted
+from mobius_sqlcheck.lint import suppression
+from mobius_sqlcheck.lint.discovery import classify_paths, context_paths
+from mobius_sqlcheck.lint.findings import RawFinding
+from mobius_sqlcheck.lint.replay import Replayed, ReplayFailure, replay_statement
+from mobius_sqlcheck.lint.selection import INTERNAL_ERROR, ActiveRules
+from mobius_sqlcheck.lint.sources import DiskSources, Prefetcher, SourceLoader, SourceProvider
+from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, build_migration_set, has_no_transaction_directive
+from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, Statement, nesting_depth, parse_source
+from mobius_sqlcheck.rules import Registry, Rule, all_rules
+from mobius_sqlcheck.source import ReadProblem, SourceFile
+from mobius_sqlcheck.suppressions import Suppression, find_suppressions
+
+if TYPE_CHECKING:
+    from mobius_sqlcheck.cache.store import Store
+
+# The rule that reports each kind of parse problem.
+_PROBLEM_RULES: dict[str, str] = {"syntax": "MSC001", "psql-meta-command": "MSC505"}
+# Parse-tree depth (dicts and lists) past which a RecursionError is the
+# input's fault; real migrations stay under 60.
+_DEEP_TREE = 150
+
+
+class Run:
+    """State of one lint run: collects raw findings from every stage."""
+
+    def __init__(self, config: Config, rules: Registry, sources: SourceProvider) -> None:
+        self.config = config
+        self.rules = ActiveRules(config, rules)
+        self.provider = sources
+        self.raw: list[RawFinding] = []
+        self.sources: dict[str, SourceFile] = {}
+        self.suppressions: dict[str, list[Suppression]] = {}
+        self.read_problems: dict[str, ReadProblem] = {}  # unreadable files keep their own line/column
+        self.reported: set[str] = set()
+        self.internal_errors = 0
+        self.deep_statements: set[tuple[str, int]] = set()
+        self.store: Store | None = None  # the history cache (mobius_sqlcheck.cache), when on
+
+    # -- recording --------------------------------------------------------
+
+    def add(self, code: str, path: str, start: int, message: str, end: int | None = None,
+            hint: str | None = None) -> None:
+        rule = self.rules.enabled.get(code)
+        if rule is not None:
+            self.raw.append(RawFinding(rule, path, start, end, message, hint or rule.default_hint))
+
+    def call(self, rule: Rule, default_path: str, at: int, *args: object,
+             place: Callable[[RawFinding], RawFinding] | None = None) -> None:
+        """Run `rule.check(*args)`; a rule that raises (even SystemExit)
+        becomes MSC004 at `at` (its findings so far are dropped), and the run
+        goes on. `place` puts each finding where it is reported."""
+        if rule.check is None:
+            return  # reported by the pipeline itself
+        found = []
+        try:
+            for finding in rule.check(*args):
+                raw = RawFinding(rule, finding.path or default_path, finding.start, finding.end,
+                                 finding.message, finding.hint or rule.default_hint)
+                found.append(place(raw) if place is not None else raw)
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - isolating a faulty rule is the point
+            statement = args[0] if args and isinstance(args[0], Statement) else None
+            if not self.too_deep(error, default_path, statement):
+                self.internal_error(default_path, at, f"rule {rule.code} ({rule.name}) failed here", error)
+            return
+        self.raw.extend(found)
+
+    def replay_failed(self, failure: ReplayFailure) -> None:
+        if not self.too_deep(failure.error, failure.path, failure.statement):
+            self.internal_error(failure.path, failure.statement.start,
+                                "the catalog could not replay this statement", failure.error)
+
+    def internal_error(self, path: str, at: int, what: str, error: BaseException) -> None:
+        self.internal_errors += 1
+        self.add(INTERNAL_ERROR, path, at, f"{what}: {type(error).__name__}: {error}",
+                 hint="This is a bug in mobius-sqlcheck; the other findings are still reported.")
+
+    def too_deep(self, error: BaseException, path: str, statement: Statement | None) -> bool:
+        """A RecursionError on a statement nested hundreds of levels deep is
+        the input's limit, not a bug: reported once, as MSC001 (like the
+        "stack depth limit exceeded" of PostgreSQL's parser a little deeper)."""
+        if not isinstance(error, RecursionError) or statement is None:
+            return False
+        if nesting_depth(statement.node) < _DEEP_TREE:
+            return False
+        if (path, statement.start) not in self.deep_statements:
+            self.deep_statements.add((path, statement.start))
+            self.add("MSC001", path, statement.start, TOO_DEEP)
+        return True
+
+    # -- reading ----------------------------------------------------------
+
+    def read(self, path: str, report: bool = True) -> SourceFile | ReadProblem:
+        return self.record_read(self.provider.read(path), report)
+
+    def record_read(self, source: SourceFile | ReadProblem, report: bool = True) -> SourceFile | ReadProblem:
+        if isinstance(source, ReadProblem) and report:
+            self.add("MSC002", source.path, 0, source.message, hint=source.hint)
+            self.read_problems[source.path] = source
+        return source
+
+    def keep(self, source: SourceFile) -> None:
+        """Keep a file's text for positions (it has findings or suppressions)."""
+        self.sources[source.path] = source
+
+    def source_for(self, path: str) -> SourceFile | None:
+        """The file's text for positions: kept when it had findings while it
+        was read, else asked of the provider again (a finding of the history
+        rules on an earlier file; never kept all at once, for memory)."""
+        if path not in self.sources:
+            source = self.provider.read(path)
+            if isinstance(source, SourceFile):
+                self.sources[path] = source
+        return self.sources.get(path)
+
+    def parse(self, source: SourceFile, report: bool = True) -> ParsedFile:
+        return self.record_parse(parse_source(source), report)
+
+    def record_parse(self, parsed: ParsedFile, report: bool = True) -> ParsedFile:
+        source = parsed.source
+        if report:
+            for problem in parsed.problems:
+                self.add(_PROBLEM_RULES[problem.kind], source.path, problem.offset, problem.message,
+                         end=problem.end, hint=problem.hint)
+            suppressions = find_suppressions(source, parsed.statements)
+            if suppressions:
+                self.suppressions[source.path] = suppressions
+                self.keep(source)
+        return parsed
+
+
+def lint_paths(paths: list[str], config: Config, rules: Registry | None = None,
+               sources: SourceProvider | None = None, cache_dir: str | None = None) -> LintResult:
+    """Lint `paths` with `config`, the rules of `rules` (default: the
+    built-in ones) and files read from `sources` (default: the disk). With
+    `cache_dir`, the history cache there is used and updated (files from
+    the disk only: see mobius_sqlcheck.cache)."""
+    run = Run(config, all_rules() if rules is None else rules, sources or DiskSources())
+    if cache_dir is not None and isinstance(run.provider, DiskSources):
+        from mobius_sqlcheck.cache.history import tool_version
+        from mobius_sqlcheck.cache.store import Store
+
+        run.store = Store(cache_dir, tool_version())
+    migration_dirs, sql_files, text_files = classify_paths(paths, config)
+    for directory, given in migration_dirs.items():
+        run.reported.update(given)
+        _lint_migration_directory(run, directory, given)
+    for path in sql_files:
+        run.reported.add(path)
+        source = run.read(path)
+        if isinstance(source, SourceFile):
+            run.parse(source)
+            _run_text_rules(run, source)
+    for path in text_files:
+        run.reported.add(path)
+        source = run.read(path)
+        if isinstance(source, SourceFile):
+            _run_text_rules(run, source)
+    result = LintResult(_finish(run), files=len(run.reported), internal_errors=run.internal_errors,
+                        rules=run.rules.all)
+    if run.store is not None:
+        run.store.maybe_sweep()
+        if run.store.problem:
+            result.notices.append(run.store.problem + " (linted without it)")
+    return result
+
+
+# -- migrations ---------------------------------------------------------------------
+
+
+def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> None:
+    """Lint one migrations directory, streaming: each file is read, parsed,
+    checked and replayed, then its parse tree is dropped, so memory stays flat
+    however long the history."""
+    migration_set = build_migration_set(directory or ".", context_paths(directory, given))
+    all_paths = [m.path for m in migration_set.all_files()] + migration_set.other_sql
+    context = MigrationsContext(run.config, migration_set, SourceLoader(all_paths, run.provider), frozenset(given))
+    _run_set_rules(run, context)
+    pairs = _replay_plan(run, migration_set)
+    if run.store is not None:
+        from mobius_sqlcheck.lint.cached import replay_directory_cached
+
+        catalog = replay_directory_cached(run, migration_set, pairs)
+    else:
+        prefetcher = Prefetcher([m.path for pair in pairs for m in pair if m is not None]
+                                + [m.path for m in migration_set.orphan_rollbacks], run.provider)
+        try:
+            catalog = _replay_directory(run, migration_set, pairs, prefetcher)
+        finally:
+            prefetcher.close()
+    for path in migration_set.other_sql:
+        if path in run.reported:
+            source = run.read(path)
+            if isinstance(source, SourceFile):
+                run.parse(source)
+    for rule in run.rules.by_scope.get("history", ()):
+        first = migration_set.forwards[0].path if migration_set.forwards else directory
+        run.call(rule, first, 0, HistoryContext(run.config, migration_set, catalog))
+
+
+def _replay_plan(run: Run, migration_set: MigrationSet) -> list[tuple[MigrationFile, MigrationFile | None]]:
+    """Each forward migration in order, with its rollback when that must be
+    checked. A rollback whose pair nobody asked about changes nothing that
+    is reported, so the hook run on a new migration skips them all."""
+    plan = []
+    for forward in migration_set.forwards:
+        rollback = migration_set.rollback_for(forward)
+        if rollback is not None and forward.path not in run.reported and rollback.path not in run.reported:
+            rollback = None
+        plan.append((forward, rollback))
+    return plan
+
+
+def _replay_directory(run: Run, migration_set: MigrationSet,
+                      plan: list[tuple[MigrationFile, MigrationFile | None]], prefetcher: Prefetcher) -> Catalog:
+    catalog = Catalog()
+    for forward, rollback in plan:
+        created, forward_source = _lint_file(run, forward, migration_set, catalog, prefetcher)
+        if rollback is not None:
+            after_rollback = catalog.fork()
+            _lint_file(run, rollback, migration_set, after_rollback, prefetcher)
+            _check_rollback(run, RollbackContext(run.config, forward, rollback, created, catalog, after_rollback),
+                            forward_source)
+    for orphan in migration_set.orphan_rollbacks:
+        _lint_file(run, orphan, migration_set, catalog.fork(), prefetcher)
+    return catalog
+
+
+def _check_rollback(run: Run, context: RollbackContext, forward_source: SourceFile | None) -> None:
+    """Rollback rules report at the forward file's statements. When only the
+    rollback file was given (pre-commit passes the changed files), their
+    findings are placed on the rollback file, naming the place in the forward one."""
+    forward, rollback = context.forward, context.rollback
+    if forward.path not in run.reported and rollback.path not in run.reported:
+        return
+    if forward.path in run.reported:
+        for rule in run.rules.by_scope.get("rollback", ()):
+            run.call(rule, forward.path, 0, context)
+        return
+    on_rollback = placed_on_rollback(forward, rollback, forward_source)
+    for rule in run.rules.by_scope.get("rollback", ()):
+        run.call(rule, rollback.path, 0, context, place=on_rollback)
+
+
+def placed_on_rollback(forward: MigrationFile, rollback: MigrationFile,
+                       forward_source: SourceFile | None) -> Callable[[RawFinding], RawFinding]:
+    def on_rollback(raw: RawFinding) -> RawFinding:
+        if raw.path != forward.path:
+            return raw
+        where = forward_source.position(raw.start) if forward_source is not None else None
+        at = f" ({forward.filename}:{where.line}:{where.column})" if where else ""
+        return raw._replace(path=rollback.path, start=0, end=None, message=raw.message + at)
+
+    return on_rollback
+
+
+def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet, catalog: Catalog,
+               prefetcher: Prefetcher, check: bool | None = None) -> tuple[list[tuple[ObjectRef, Origin]], SourceFile | None]:
+    """Check and replay one migration file; returns what it created, and its
+    text. Files not being reported are still replayed (they are history) but
+    not checked, unless `check` says otherwise (the history cache keeps
+    every pair whole)."""
+    reported = migration.path in run.reported if check is None else check
+    source, parsed = prefetcher.get(migration.path)
+    run.record_read(source, reported)
+    if not isinstance(source, SourceFile) or parsed is None:
+        if reported:
+            _run_file_rules(run, migration, None, None, migration_set)
+        return [], None
+    before = len(run.raw)
+    run.record_parse(parsed, reported)
+    created = _check_statements(run, migration, source, parsed, catalog, reported)
+    if reported:
+        _run_file_rules(run, migration, source, parsed, migration_set)
+    if any(raw.path == source.path for raw in run.raw[before:]):
+        run.keep(source)  # read once: its findings get their positions from this text
+    return created, source
+
+
+def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, parsed: ParsedFile,
+                      catalog: Catalog, reported: bool) -> list[tuple[ObjectRef, Origin]]:
+    """Run the statement rules on one file while replaying it into `catalog`."""
+    context = StatementContext(run.config, source, migration, catalog, parsed.statements,
+                               no_transaction=has_no_transaction_directive(source.text))
+
+    def check(statement: Statement) -> None:
+        for rule in run.rules.statement_rules(statement.node_type):
+            run.call(rule, migration.path, statement.start, statement, context)
+
+    replayed = Replayed([], context.tables_created_in_file, [])
+    for statement in parsed.statements:
+        if reported:
+            check(statement)
+        replay_statement(catalog, statement, migration.path, replayed)
+    for failure in replayed.failures:
+        run.replay_failed(failure)
+    return replayed.created
+
+
+def _run_set_rules(run: Run, context: MigrationsContext) -> None:
+    for rule in run.rules.by_scope.get("migrations", ()):
+        run.call(rule, context.migration_set.directory, 0, context)
+
+
+def _run_file_rules(run: Run, migration: MigrationFile, source: SourceFile | None,
+                    parsed: ParsedFile | None, migration_set: MigrationSet) -> None:
+    context = FileContext(run.config, migration, source, parsed, migration_set)
+    for rule in run.rules.by_scope.get("file", ()):
+        run.call(rule, migration.path, 0, context)
+
+
+def _run_text_rules(run: Run, source: SourceFile) -> None:
+    context = TextContext(run.config, source)
+    for rule in run.rules.by_scope.get("text", ()):
+        run.call(rule, source.path, 0, context)
+
+
+# -- suppressions, positions, order -----------------------------------------------------
+
+
+def _finish(run: Run) -> list[Diagnostic]:
+    kept = suppression.resolve(run.raw, run.suppressions, run.reported,
+                               run.rules.enabled.get(suppression.UNUSED_SUPPRESSION), run.rules.all,
+                               run.rules.enabled)
+    diagnostics = [_to_diagnostic(run, raw) for raw in kept]
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return diagnostics
+
+
+def _to_diagnostic(run: Run, raw: RawFinding) -> Diagnostic:
+    problem = run.read_problems.get(raw.path)
+    source = None if problem else run.source_for(raw.path)
+    if source is not None:
+        start = source.position(raw.start)
+        end = source.position(raw.end) if raw.end is not None and raw.end >= raw.start else start
+        line, column, end_line, end_column = start.line, start.column, end.line, end.column
+    elif problem is not None and raw.rule.code == "MSC002":
+        line, column = problem.line, problem.column  # the offending byte
+        end_line, end_column = line, column
+    else:  # a file-level finding on an unreadable file (or no file at all)
+        line = column = end_line = end_column = 1
+    hint = redacted(raw.hint) if raw.hint else raw.hint
+    return Diagnostic(raw.path, line, column, end_line, end_column, raw.rule.code, raw.rule.name,
+                      run.rules.severity[raw.rule.code], redacted(raw.message), hint)

@@ -1,0 +1,69 @@
+"""The rules a run uses: the registry narrowed by select/ignore, with each
+rule's severity (the config's severity keys expanded like select/ignore), by
+scope and statement type."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mobius_sqlcheck.config import Config
+from mobius_sqlcheck.rules import Registry, Rule, expand_selectors
+
+INTERNAL_ERROR = "MSC004"
+
+
+class ActiveRules:
+    """The rules this run uses (after select/ignore/severity), by scope."""
+
+    def __init__(self, config: Config, rules: Registry) -> None:
+        self.all = rules
+        selected = expand_selectors(config.select, "select", rules) if config.select else None
+        # Off-by-default rules are switched on by their exact code, not by a prefix.
+        named = {selector.strip().upper() for selector in config.select}
+        ignored = expand_selectors(config.ignore, "ignore", rules)
+        chosen = severity_by_code(config.severity, rules)
+        self.severity: dict[str, str] = {}
+        for code, rule in rules.items():
+            level = chosen.get(code)
+            if level is None:
+                level = rule.severity
+                if selected is not None:
+                    if code not in selected:
+                        level = "off"
+                    elif level == "off" and code in named:
+                        level = "warning"
+            if code in ignored:
+                level = "off"
+            self.severity[code] = level
+        # A rule that crashed checked nothing: that is never silenced.
+        if INTERNAL_ERROR in rules:
+            self.severity[INTERNAL_ERROR] = "error"
+        self.enabled = {code: rule for code, rule in rules.items() if self.severity[code] != "off"}
+        self.by_scope: dict[str, list[Rule]] = {}
+        for rule in self.enabled.values():
+            self.by_scope.setdefault(rule.scope, []).append(rule)
+        self.by_node_type: dict[str, list[Rule]] = {}
+        for rule in self.by_scope.get("statement", ()):
+            for node_type in rule.node_types:
+                self.by_node_type.setdefault(node_type, []).append(rule)
+        self.for_every_statement = self.by_node_type.pop("*", [])
+        self._merged: dict[str, list[Rule]] = {}
+
+    def statement_rules(self, node_type: str) -> list[Rule]:
+        rules = self._merged.get(node_type)
+        if rules is None:  # once per statement type, not once per statement
+            rules = self._merged[node_type] = self.by_node_type.get(node_type, []) + self.for_every_statement
+        return rules
+
+    def is_on(self, code: str) -> bool:
+        return code in self.enabled
+
+
+def severity_by_code(severity: Mapping[str, str], rules: Registry) -> dict[str, str]:
+    """The `severity` table with its keys expanded like select/ignore: a
+    prefix (MSC6) sets every rule it matches; a longer key (MSC602) wins."""
+    by_code: dict[str, str] = {}
+    for key in sorted(severity, key=lambda selector: (selector.strip().upper() != "ALL", len(selector.strip()))):
+        for code in expand_selectors([key], f"severity.{key}", rules):
+            by_code[code] = severity[key]
+    return by_code

@@ -1,0 +1,128 @@
+"""Where a run's files come from: a `SourceProvider` (the disk, or editor
+buffers with versions over it), and the reading ahead that overlaps parsing
+with checking."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Protocol
+
+from mobius_sqlcheck.parse import Decoder, ParsedFile, fast_decoder, parse_source
+from mobius_sqlcheck.source import ReadProblem, SourceFile, decode_source, read_source
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+
+class SourceProvider(Protocol):
+    """Reads files for a run. Must be safe to call from the read-ahead thread."""
+
+    def read(self, path: str) -> SourceFile | ReadProblem: ...
+
+    def version(self, path: str) -> object:
+        """What the file's content depends on (for caches): equal versions, equal content."""
+        ...
+
+
+class DiskSources:
+    """Files as they are on disk; the version is the modification time and size."""
+
+    def read(self, path: str) -> SourceFile | ReadProblem:
+        return read_source(path)
+
+    def version(self, path: str) -> object:
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        return (status.st_mtime_ns, status.st_size)
+
+
+class Buffer(NamedTuple):
+    """An editor's unsaved text of a file, at the editor's version number."""
+
+    text: str
+    version: int
+
+
+class BufferSources:
+    """Open editor buffers over another provider (the disk by default): a
+    buffered path reads as its buffer's text, any other as the fallback does."""
+
+    def __init__(self, buffers: Mapping[str, Buffer], fallback: SourceProvider | None = None) -> None:
+        self._buffers = {os.path.abspath(path): buffer for path, buffer in buffers.items()}
+        self._fallback: SourceProvider = fallback or DiskSources()
+
+    def read(self, path: str) -> SourceFile | ReadProblem:
+        buffer = self._buffers.get(os.path.abspath(path))
+        if buffer is None:
+            return self._fallback.read(path)
+        return decode_source(path, buffer.text.encode("utf-8", "surrogatepass"))
+
+    def version(self, path: str) -> object:
+        buffer = self._buffers.get(os.path.abspath(path))
+        return ("buffer", buffer.version) if buffer is not None else self._fallback.version(path)
+
+
+class SourceLoader(Mapping[str, "SourceFile | ReadProblem"]):
+    """The directory's files for set-level rules, read on demand and not kept
+    (a long history would not fit in memory twice)."""
+
+    def __init__(self, paths: list[str], provider: SourceProvider) -> None:
+        self._paths = paths
+        self._provider = provider
+
+    def __getitem__(self, path: str) -> SourceFile | ReadProblem:
+        if path not in self._paths:
+            raise KeyError(path)
+        return self._provider.read(path)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def _read_and_parse(provider: SourceProvider, path: str,
+                    decode: Decoder) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+    source = provider.read(path)
+    return source, parse_source(source, decode) if isinstance(source, SourceFile) else None
+
+
+class Prefetcher:
+    """Reads and parses the files ahead of the one being checked, on a worker
+    thread: libpg_query releases the GIL while it parses, so parsing the next
+    file overlaps checking this one. A few files are not worth a thread, nor
+    orjson's import."""
+
+    WINDOW = 8  # files parsed ahead: bounds the parse trees held in memory
+    MIN_FILES = 16
+
+    def __init__(self, paths: list[str], provider: SourceProvider) -> None:
+        self._provider = provider
+        self._queue = list(reversed(paths))
+        self._pending: dict[str, Future] = {}
+        self._pool = None
+        self._decode: Decoder = json.loads
+        if len(paths) >= self.MIN_FILES:
+            # Imported here: concurrent.futures costs the one-file hook run ~8 ms.
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, "mobius-parse")
+            self._decode = fast_decoder()
+
+    def get(self, path: str) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+        if self._pool is None:
+            return _read_and_parse(self._provider, path, self._decode)
+        while self._queue and len(self._pending) < self.WINDOW:
+            upcoming = self._queue.pop()
+            self._pending[upcoming] = self._pool.submit(_read_and_parse, self._provider, upcoming, self._decode)
+        future = self._pending.pop(path, None)
+        return future.result() if future is not None else _read_and_parse(self._provider, path, self._decode)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
