@@ -22,14 +22,13 @@ The engine owns the pipeline; this module only names, loads and stores.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import time
 from typing import Any, Callable
 
 from mobius_sqlcheck import __version__
-from mobius_sqlcheck.cache.store import Store
+from mobius_sqlcheck.cache.store import Store, blake2b
 from mobius_sqlcheck.catalog import Catalog, catalog_from_data, catalog_to_data
 from mobius_sqlcheck.migrations import MigrationSet
 from mobius_sqlcheck.source import read_file_bytes
@@ -41,7 +40,7 @@ SNAPSHOT_EVERY = 500  # pairs between two snapshots
 END_SNAPSHOT_AFTER = 16
 FINDINGS = "f"
 SNAPSHOT = "sz"  # "z": the store compresses it
-INDEX = "iz"
+INDEX = "i"  # small and read by every run: plain json, no orjson import
 # Config keys that change no finding of a migration file (the output format
 # is not config at all).
 _IRRELEVANT_CONFIG = frozenset({"migrations", "fail_on", "cache_dir", "source"})
@@ -57,7 +56,7 @@ def tool_version() -> str:
     parts = [__version__, pglast.__version__, CACHE_FORMAT]
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if "site-packages" not in package and "dist-packages" not in package:
-        digest = hashlib.blake2b(digest_size=8)
+        digest = blake2b(digest_size=8)
         for directory, _, names in sorted(os.walk(package)):
             for name in sorted(names):
                 if name.endswith(".py"):
@@ -99,7 +98,7 @@ def registry_fingerprint(rules: dict[str, Any]) -> str:
 
 
 def _hash(*parts: bytes) -> str:
-    digest = hashlib.blake2b(digest_size=20)
+    digest = blake2b(digest_size=20)
     for part in parts:
         digest.update(len(part).to_bytes(8, "little"))
         digest.update(part)
@@ -135,7 +134,7 @@ class ContentHashes:
         if isinstance(known, list) and known[:3] == stamp and isinstance(known[3], str):
             digest = known[3]
         else:
-            digest = hashlib.blake2b(read_file_bytes(path), digest_size=20).hexdigest()
+            digest = blake2b(read_file_bytes(path), digest_size=20).hexdigest()
         if info.st_mtime_ns < self.now_ns - self.RACY_NS:
             self.seen[name] = stamp + [digest]
         return digest.encode()

@@ -5,8 +5,10 @@ directory: a header line
 
     MSCC1 <kind> <key> <blake2b of the payload> <tool version>
 
-then the payload, plain JSON (orjson), zlib-compressed for catalog
-snapshots. Nothing is unpickled or evaluated, so a cache committed to a
+then the payload, plain JSON, zlib-compressed for kinds ending in "z"
+(catalog snapshots, read through orjson: they are large; the small entries
+go through the standard json module, whose import the one-file hook has
+paid already, where orjson's would cost it more than the entries do). Nothing is unpickled or evaluated, so a cache committed to a
 repository or restored from a CI artifact cannot run code. An entry whose
 header names another key, kind or version, whose payload does not match its
 checksum, or that does not decode is ignored (the caller recomputes it and
@@ -25,14 +27,17 @@ day per entry).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
+import json
 import os
 import time
 import zlib
 from typing import Any
 
-import orjson
+try:  # hashlib would load OpenSSL (~10 ms of a hook's start-up) for a hash it does not take from there
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - another Python build
+    from hashlib import blake2b
 
 MAGIC = b"MSCC1"
 MAX_AGE_DAYS = 30
@@ -46,7 +51,7 @@ _GITIGNORE = "# Created by mobius-sqlcheck; safe to delete.\n*\n"
 
 
 def checksum(payload: bytes) -> str:
-    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+    return blake2b(payload, digest_size=16).hexdigest()
 
 
 class Store:
@@ -79,8 +84,13 @@ class Store:
         if payload is None:
             return None
         try:
-            value = orjson.loads(zlib.decompress(payload) if kind.endswith("z") else payload)
-        except (ValueError, zlib.error):
+            if kind.endswith("z"):
+                import orjson
+
+                value = orjson.loads(zlib.decompress(payload))
+            else:
+                value = json.loads(payload)
+        except (ValueError, zlib.error, RecursionError):
             return None
         if time.time() - modified > _TOUCH_AFTER_SECONDS:
             try:
@@ -102,11 +112,14 @@ class Store:
 
     def put(self, kind: str, key: str, value: Any) -> None:
         try:
-            payload = orjson.dumps(value)
-        except TypeError:  # a value plain JSON cannot hold: not cached
+            if kind.endswith("z"):
+                import orjson
+
+                payload = zlib.compress(orjson.dumps(value), 1)
+            else:
+                payload = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except (TypeError, ValueError):  # a value plain JSON cannot hold: not cached
             return
-        if kind.endswith("z"):
-            payload = zlib.compress(payload, 1)
         header = b" ".join([MAGIC, kind.encode(), key.encode(), checksum(payload).encode(), self.version.encode()])
         path = self._path(kind, key)
         try:
