@@ -27,6 +27,8 @@ class StatementContext:
         self.statements = statements
         self.no_transaction = no_transaction
         self.tables_created_in_file: set[tuple[str, str]] = set()
+        # What a rule computes once per file, by rule code: gone with the file.
+        self.memo: dict[str, object] = {}
 
     @property
     def is_rollback(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mobius_sqlcheck.catalog import Catalog, FunctionKey, ObjectRef, Origin
+from mobius_sqlcheck.catalog import UNKNOWN, Catalog, FunctionKey, ObjectRef, Origin
 from mobius_sqlcheck.parse import parse_source
 from mobius_sqlcheck.lint.replay import replay as replay_file
 from mobius_sqlcheck.source import SourceFile
@@ -171,3 +171,35 @@ def test_history_replay_for_the_applier_refuses_an_unreadable_file(tmp_path) -> 
     assert list(replay_history(migration_set, upto="1").tables) == [("public", "brands")]
     with pytest.raises(HistoryError, match="002_bad.sql"):
         replay_history(migration_set)
+
+
+def test_a_catalog_round_trips_through_json() -> None:
+    """The history cache stores catalog snapshots as JSON: what comes back
+    is the same catalog, reverse links included."""
+    import json
+    from pathlib import Path
+
+    from mobius_sqlcheck.catalog_data import from_data, to_data
+    from mobius_sqlcheck.lint.replay import replay_history
+    from mobius_sqlcheck.migrations import build_migration_set, list_sql_files
+
+    directory = str(Path(__file__).resolve().parent.parent / "migrations")
+    catalog = replay_history(build_migration_set(directory, list_sql_files(directory)))
+    catalog, _ = replay(BRANDS_ASSETS + """
+CREATE FUNCTION public.f(n int) RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER brands_f_trigger BEFORE UPDATE ON brands FOR EACH ROW EXECUTE FUNCTION f();
+CREATE POLICY brands_read ON brands FOR SELECT USING (true);
+INSERT INTO storage.buckets (id, name, public, file_size_limit) VALUES ('b', 'b', now() IS NULL, 10);
+""", catalog)
+    data = to_data(catalog)
+    again = from_data(json.loads(json.dumps(data)))
+    assert to_data(again) == data
+    assert len(data["tables"]) >= 5 and data["functions"] and data["buckets"] and data["triggers"]
+    for key in catalog.tables:
+        assert again.indexes_on(key) == catalog.indexes_on(key)
+        assert again.triggers_on(key) == catalog.triggers_on(key)
+        assert again.policies_on(key) == catalog.policies_on(key)
+        assert again.referrers_of(key) == catalog.referrers_of(key)
+    for key in catalog.functions:
+        assert again.triggers_calling(key) == catalog.triggers_calling(key)
+    assert again.buckets["b"].values["public"] is UNKNOWN

@@ -1,6 +1,6 @@
 """One transaction policy for the lint and the applier: over every rule case
-and the fuzz corpus (and random fuzz cases), a migration file passes MSC503
-and MSC504 exactly when `apply` accepts it, and for the same statements.
+and the fuzz corpus (and random fuzz cases), a migration file passes MSC502,
+MSC503 and MSC504 exactly when `apply` accepts it, for the same statements.
 
 The applier side is the real `load_script` + `policy_problems` that `apply`
 runs before sending anything; the lint side is the real pipeline with only
@@ -23,7 +23,7 @@ from mobius_sqlcheck.migrations import build_migration_set, list_sql_files
 from tests.fuzzing import SHORT, cases, load_corpus
 
 CASES_DIR = Path(__file__).parent / "rule_cases"
-POLICY_RULES = ["MSC503", "MSC504"]
+POLICY_RULES = ["MSC502", "MSC503", "MSC504"]
 
 
 def _directories() -> list:
@@ -78,7 +78,7 @@ def test_lint_passes_exactly_when_apply_accepts(files: dict[str, bytes], tmp_pat
 
 
 def test_the_cases_do_refuse_something(tmp_path: Path) -> None:
-    """The equivalence is not vacuous: the MSC503/MSC504 cases make apply refuse."""
+    """The equivalence is not vacuous: the MSC502/MSC503/MSC504 cases make apply refuse."""
     refused = 0
     for param in _directories():
         if param.id.startswith(("msc503", "msc504")):

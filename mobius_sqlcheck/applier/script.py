@@ -71,10 +71,11 @@ def _piece(source: SourceFile, statement: Statement) -> Piece:
 
 
 def policy_problems(script: Script) -> list[str]:
-    """What the transaction policy refuses in this file (the statements
-    MSC503 and MSC504 report): refused before anything runs, even with
-    --skip-lint, since a COMMIT half way would break the all-or-nothing
-    guarantee and a non-idempotent no-transaction file cannot be retried."""
+    """What the policy refuses in this file (the statements MSC502, MSC503
+    and MSC504 report): refused before anything runs, even with --skip-lint,
+    since a COMMIT half way would break the all-or-nothing guarantee, a
+    non-idempotent no-transaction file cannot be retried, and session state
+    leaks through the pooler to other clients."""
     statements = list(script.statements)
     view = FileView(script.source, statements, script.no_transaction)
     # An inline suppression the lint honours is honoured here too: lint passing means apply accepts.

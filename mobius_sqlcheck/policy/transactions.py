@@ -1,7 +1,5 @@
-"""What may run in or outside a transaction: one policy, read by the rules
-(MSC503 transaction control, MSC504 needs-no-transaction) and by the applier,
-which refuses exactly what they report, so `lint` passing and `apply`
-accepting a file are the same thing.
+"""What may run in or outside a transaction (MSC503 transaction control,
+MSC504 needs-no-transaction).
 
 The applier runs a normal file in one transaction, with its record; a file
 whose first line is the no-transaction marker runs statement by statement,
@@ -13,7 +11,7 @@ from the top).
 from __future__ import annotations
 
 import json
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 from pglast import Error as PglastError
 from pglast import parser as pg_parser
@@ -22,33 +20,7 @@ from mobius_sqlcheck import nodes
 from mobius_sqlcheck.parse import Statement
 from mobius_sqlcheck.source import SourceFile
 
-TRANSACTION_CONTROL = "MSC503"
-NEEDS_NO_TRANSACTION = "MSC504"
-DIRECTIVE = "-- mobius-sqlcheck: no-transaction"
-
-
-class PolicyProblem(NamedTuple):
-    code: str  # the rule that reports it: TRANSACTION_CONTROL or NEEDS_NO_TRANSACTION
-    offset: int  # byte offset in the file
-    message: str
-    hint: str | None = None  # None: the rule's own hint
-
-
-class FileView(NamedTuple):
-    """What the policy reads of a file: its text, its statements, its marker."""
-
-    source: SourceFile
-    statements: list[Statement]
-    no_transaction: bool
-
-
-def file_problems(view: FileView) -> list[PolicyProblem]:
-    """Every problem of the file, in statement order: what the applier refuses."""
-    problems: list[PolicyProblem] = []
-    for statement in view.statements:
-        problems.extend(transaction_control(statement, view.no_transaction))
-        problems.extend(transaction_fit(statement, view))
-    return problems
+from mobius_sqlcheck.policy.base import DIRECTIVE, NEEDS_NO_TRANSACTION, TRANSACTION_CONTROL, FileView, PolicyProblem
 
 
 # -- transaction control (MSC503) -----------------------------------------------------

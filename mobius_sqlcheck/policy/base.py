@@ -1,0 +1,28 @@
+"""What every part of the policy reports and reads."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from mobius_sqlcheck.parse import Statement
+from mobius_sqlcheck.source import SourceFile
+
+SESSION_STATE = "MSC502"
+TRANSACTION_CONTROL = "MSC503"
+NEEDS_NO_TRANSACTION = "MSC504"
+DIRECTIVE = "-- mobius-sqlcheck: no-transaction"
+
+
+class PolicyProblem(NamedTuple):
+    code: str  # the rule that reports it: one of the three codes above
+    offset: int  # byte offset in the file
+    message: str
+    hint: str | None = None  # None: the rule's own hint
+
+
+class FileView(NamedTuple):
+    """What the policy reads of a file: its text, its statements, its marker."""
+
+    source: SourceFile
+    statements: list[Statement]
+    no_transaction: bool
