@@ -29,7 +29,8 @@ from typing import Any, Callable
 
 from mobius_sqlcheck import __version__
 from mobius_sqlcheck.cache.store import Store, blake2b
-from mobius_sqlcheck.catalog import Catalog, catalog_from_data, catalog_to_data
+from mobius_sqlcheck.catalog import Catalog
+from mobius_sqlcheck.catalog_data import from_data, to_data
 from mobius_sqlcheck.migrations import MigrationSet
 from mobius_sqlcheck.source import read_file_bytes
 
@@ -212,7 +213,7 @@ class HistoryCache:
             if not isinstance(value, dict) or value.get("key") != key:
                 continue
             try:
-                catalog = catalog_from_data(value["catalog"], self.path_of)
+                catalog = from_data(value["catalog"], self.path_of)
             except (ValueError, KeyError, TypeError, IndexError):
                 continue
             self.loaded_at = count
@@ -228,7 +229,7 @@ class HistoryCache:
         if key is None:
             return
         try:
-            data = catalog_to_data(catalog, self.name_of)
+            data = to_data(catalog, self.name_of)
         except ValueError:
             return
         self.store.put(SNAPSHOT, key, {"key": key, "catalog": data})
