@@ -51,7 +51,8 @@ DEFAULT_LAYOUT = "numbered"
 def tool_version() -> str:
     """What must match for an entry to be trusted: our version, pglast's, the
     cache format, and in a source checkout (not an installed release) the
-    sizes and times of our modules, so an edited rule never reads old results."""
+    sizes and times of the package's files, so an edited rule never reads
+    old results."""
     import pglast
 
     parts = [__version__, pglast.__version__, CACHE_FORMAT]
@@ -59,10 +60,11 @@ def tool_version() -> str:
     if "site-packages" not in package and "dist-packages" not in package:
         digest = blake2b(digest_size=8)
         for directory, _, names in sorted(os.walk(package)):
-            for name in sorted(names):
-                if name.endswith(".py"):
-                    info = os.stat(os.path.join(directory, name))
-                    digest.update(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
+            if "__pycache__" in directory:
+                continue
+            for name in sorted(names):  # modules, and data such as pg_volatility.json
+                info = os.stat(os.path.join(directory, name))
+                digest.update(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
         parts.append(digest.hexdigest())
     return "-".join(parts)
 
