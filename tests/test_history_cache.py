@@ -355,3 +355,28 @@ def test_sweep_evicts_unused_and_keeps_the_bound(tmp_path: Path) -> None:
     sweep(str(cache / "history"), max_bytes=bound)
     assert 0 < sum(p.stat().st_size for p in _entries(cache)) <= bound
     assert _json([str(directory)], Config(), cache) == _json([str(directory)], Config(), None)
+
+
+# -- start-up -----------------------------------------------------------------------------
+
+_HEAVY = ("orjson", "hashlib", "tempfile", "concurrent.futures", "sqlfluff", "psycopg", "dataclasses")
+_MODULES_AFTER_LINT = """
+import sys
+from mobius_sqlcheck.cli import main
+code = main(sys.argv[1:])
+print(",".join(sorted(sys.modules)))
+"""
+
+
+def test_the_one_file_hook_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """A pre-commit run on one file of a small history, cold and warm: no
+    module on the start-up path that this run does not need."""
+    directory = tmp_path / "migrations"
+    generate(directory, files=6, seed=9)
+    env = {**os.environ, "MOBIUS_SQLCHECK_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    for _ in range(2):  # cold, then warm
+        done = subprocess.run([sys.executable, "-c", _MODULES_AFTER_LINT, "lint", str(_forwards(directory)[-1])],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+        modules = set(done.stdout.strip().splitlines()[-1].split(","))
+        assert "mobius_sqlcheck.cache.history" in modules  # the cache was used
+        assert not [name for name in _HEAVY if name in modules], sorted(name for name in _HEAVY if name in modules)
