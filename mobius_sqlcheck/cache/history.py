@@ -153,9 +153,8 @@ class HistoryCache:
     def __init__(self, store: Store, base: str, migration_set: MigrationSet) -> None:
         self.store = store
         self.migration_set = migration_set
-        # Paths are stored by file name, so the directory may be spelled
-        # differently next time; a name outside the set is never resolved.
-        self._path_by_name = {m.filename: m.path for m in migration_set.all_files()}
+        self._path_by_position = [m.path for m in migration_set.forwards]
+        self._name_by_path = {path: str(position) for position, path in enumerate(self._path_by_position)}
         hashes = ContentHashes(store, migration_set.directory)
         self.keys = self._chain(base, migration_set, hashes)
         hashes.save()
@@ -185,13 +184,16 @@ class HistoryCache:
     # -- names of paths --------------------------------------------------------
 
     def name_of(self, path: str) -> str:
-        name = os.path.basename(path)
-        if self._path_by_name.get(name) != path:
-            raise ValueError(f"{path} is not a file of this directory")
+        """A catalog origin's path as a snapshot stores it: the forward file's
+        position in apply order (short, and fixed by the snapshot's key, which
+        names every file before it), never a directory spelling."""
+        name = self._name_by_path.get(path)
+        if name is None:
+            raise ValueError(f"{path} is not a forward migration of this directory")
         return name
 
     def path_of(self, name: str) -> str:
-        return self._path_by_name[name]
+        return self._path_by_position[int(name)]
 
     # -- entries ---------------------------------------------------------------
 
@@ -231,10 +233,9 @@ class HistoryCache:
         if key is None:
             return
         try:
-            data = to_data(catalog, self.name_of)
-        except ValueError:
+            self.store.put(SNAPSHOT, key, lambda: {"key": key, "catalog": to_data(catalog, self.name_of)})
+        except ValueError:  # an origin outside this directory's forward files: no snapshot
             return
-        self.store.put(SNAPSHOT, key, {"key": key, "catalog": data})
 
 
 def open_history_cache(store: Store, config: Any, rules: dict[str, Any],
