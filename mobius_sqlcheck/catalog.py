@@ -1102,3 +1102,179 @@ _HANDLERS: dict[str, Handler] = {
 # UNKNOWN is re-exported for rules that inspect bucket values.
 __all__ = ["Catalog", "ObjectRef", "Origin", "Table", "Column", "Index", "Trigger", "Policy", "Function",
            "FunctionKey", "Bucket", "Kind", "UNKNOWN"]
+
+
+# ---------------------------------------------------------------------------
+# Plain data: a catalog as JSON-compatible lists, dicts, strings, numbers,
+# booleans and None (for the history cache, which must never unpickle), and
+# back. Records are positional lists (a long history holds tens of thousands
+# of columns); dict and map orders are kept, since rules iterate them. A
+# path is stored as the name `name_of` gives it (the cache stores file names,
+# so a directory spelled another way next time still resolves), and read back
+# through `path_of`. Values that are not plain (a tuple, UNKNOWN) are tagged.
+
+DATA_VERSION = 1
+
+
+def catalog_to_data(catalog: Catalog, name_of: Callable[[str], str] = str) -> dict[str, Any]:
+    """`catalog` as plain data; raises ValueError for a value it cannot represent."""
+    files: dict[str, int] = {}
+
+    def origin(value: Origin | None) -> list | None:
+        if value is None:
+            return None
+        name = name_of(value.path)
+        index = files.setdefault(name, len(files))
+        return [index, value.offset]
+
+    def column(c: Column) -> list:
+        return [c.name, c.type_name, _plain(c.type_mods), c.base_type, c.not_null, c.default, origin(c.origin)]
+
+    def check(c: Check) -> list:
+        return [c.name, sorted(c.columns), sorted(c.not_null_columns), c.validated, origin(c.origin)]
+
+    def table(t: Table) -> list:
+        return [t.schema, t.name, t.kind, [column(c) for c in t.columns.values()], t.rls_enabled, t.rls_forced,
+                [[fk.name, list(fk.columns), list(fk.target)] for fk in t.foreign_keys],
+                [check(c) for c in t.checks.values()], t.temporary, t.external, origin(t.origin)]
+
+    data: dict[str, Any] = {
+        "version": DATA_VERSION,
+        "tables": [table(t) for t in catalog.tables.values()],
+        "indexes": [[i.schema, i.name, list(i.table), i.unique, i.partial, sorted(i.columns), origin(i.origin)]
+                    for i in catalog.indexes.values()],
+        "triggers": [[t.schema, t.table, t.name, _function_key(t.function), origin(t.origin)]
+                     for t in catalog.triggers.values()],
+        "policies": [[p.schema, p.table, p.name, origin(p.origin)] for p in catalog.policies.values()],
+        "functions": [[f.schema, f.name, list(f.args), f.security_definer, f.search_path_fixed, f.volatility,
+                       origin(f.origin)] for f in catalog.functions.values()],
+        "buckets": [[b.id, {k: _plain(v) for k, v in b.values.items()}, origin(b.origin)]
+                    for b in catalog.buckets.values()],
+        "named": [[n.kind, list(n.key), origin(n.origin)] for n in catalog.named.values()],
+        "links": {name: [[_link_key(key), [_link_key(member) for member in sorted(members)]]
+                         for key, members in getattr(catalog, name).items()]
+                  for name in _LINK_MAPS},
+    }
+    data["files"] = list(files)
+    return data
+
+
+def catalog_from_data(data: dict[str, Any], path_of: Callable[[str], str] = str) -> Catalog:
+    """The catalog `catalog_to_data` described; raises ValueError (or
+    KeyError/TypeError/IndexError) on data of another shape."""
+    if data.get("version") != DATA_VERSION:
+        raise ValueError(f"catalog data version {data.get('version')!r}, expected {DATA_VERSION}")
+    paths = [path_of(name) for name in data["files"]]
+    # tuple.__new__ builds a record without the NamedTuple constructor's
+    # Python-level call: a long history's snapshot holds ~100,000 of them.
+    make = tuple.__new__
+
+    def origin(value: list | None) -> Origin | None:
+        return None if value is None else make(Origin, (paths[value[0]], value[1]))
+
+    catalog = Catalog()
+    tables = catalog.tables
+    for (schema, name, kind, columns, rls_enabled, rls_forced, foreign_keys, checks, temporary, external,
+         table_origin) in data["tables"]:
+        table = Table(schema, name, kind, temporary, external, origin(table_origin))
+        table_columns = table.columns
+        for col_name, type_name, mods, base, not_null, default, col_origin in columns:
+            table_columns[col_name] = make(Column, (col_name, type_name, _unplain(mods) if mods else (), base,
+                                                    not_null, default, origin(col_origin)))
+        table.rls_enabled = rls_enabled
+        table.rls_forced = rls_forced
+        table.foreign_keys = tuple(make(ForeignKey, (fk_name, tuple(cols), (target[0], target[1])))
+                                   for fk_name, cols, target in foreign_keys)
+        for check_name, cols, not_null_cols, validated, check_origin in checks:
+            table.checks[check_name] = make(Check, (check_name, frozenset(cols), frozenset(not_null_cols),
+                                                    validated, origin(check_origin)))
+        tables[(schema, name)] = table
+    for schema, name, on, unique, partial, cols, index_origin in data["indexes"]:
+        catalog.indexes[(schema, name)] = make(Index, (schema, name, (on[0], on[1]), unique, partial,
+                                                       frozenset(cols), origin(index_origin)))
+    for schema, table_name, name, function, trigger_origin in data["triggers"]:
+        catalog.triggers[(schema, table_name, name)] = make(Trigger, (schema, table_name, name,
+                                                                      _unfunction_key(function),
+                                                                      origin(trigger_origin)))
+    for schema, table_name, name, policy_origin in data["policies"]:
+        catalog.policies[(schema, table_name, name)] = make(Policy, (schema, table_name, name,
+                                                                     origin(policy_origin)))
+    for schema, name, args, definer, fixed, volatility, function_origin in data["functions"]:
+        function = make(Function, (schema, name, tuple(args), definer, fixed, volatility, origin(function_origin)))
+        catalog.functions[function.key] = function
+    for bucket_id, values, bucket_origin in data["buckets"]:
+        catalog.buckets[bucket_id] = make(Bucket, (bucket_id, {k: _unplain(v) for k, v in values.items()},
+                                                   origin(bucket_origin)))
+    for kind, key, named_origin in data["named"]:
+        catalog.named[(kind, tuple(key))] = make(Named, (kind, tuple(key), origin(named_origin)))
+    for name in _LINK_MAPS:
+        links = getattr(catalog, name)
+        for key, members in data["links"][name]:
+            links[_unlink_key(key)] = frozenset(map(_unlink_key, members))
+    _check_shapes(catalog)
+    return catalog
+
+
+def _check_shapes(catalog: Catalog) -> None:
+    """tuple.__new__ takes any length: a record of the wrong one is refused here."""
+    for records, size in ((catalog.indexes, len(Index._fields)), (catalog.triggers, len(Trigger._fields)),
+                          (catalog.policies, len(Policy._fields)), (catalog.functions, len(Function._fields)),
+                          (catalog.buckets, len(Bucket._fields)), (catalog.named, len(Named._fields))):
+        if any(len(record) != size for record in records.values()):
+            raise ValueError("a catalog record of the wrong shape")
+    for table in catalog.tables.values():
+        if any(len(column) != 7 for column in table.columns.values()):
+            raise ValueError("a column record of the wrong shape")
+
+
+# The reverse links, stored as they are rather than re-derived, so a loaded
+# catalog is the very one saved.
+_LINK_MAPS = ("_indexes_on", "_triggers_on", "_policies_on", "_referrers", "_callers", "_overloads")
+
+
+def _function_key(key: FunctionKey) -> list:
+    return [key.schema, key.name, list(key.args)]
+
+
+def _unfunction_key(value: list) -> FunctionKey:
+    return FunctionKey(value[0], value[1], tuple(value[2]))
+
+
+def _link_key(key: tuple) -> list:
+    """A relation or part key as a list; a FunctionKey as {"f": [...]}."""
+    if isinstance(key, FunctionKey):
+        return [{"f": _function_key(key)}]
+    return list(key)
+
+
+def _unlink_key(value: list) -> tuple:
+    if value and isinstance(value[0], dict):
+        return _unfunction_key(value[0]["f"])
+    return tuple(value)
+
+
+def _plain(value: Any) -> Any:
+    """A constant (see nodes.const_value) as plain data: tuples and UNKNOWN tagged."""
+    if value is None or isinstance(value, (bool, str, float)):
+        return value
+    if isinstance(value, int):
+        if not -(2 ** 63) <= value < 2 ** 63:
+            raise ValueError("integer out of range for plain data")
+        return value
+    if value is UNKNOWN:
+        return {"unknown": True}
+    if isinstance(value, tuple):
+        return {"tuple": [_plain(item) for item in value]}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    raise ValueError(f"cannot store a {type(value).__name__} as plain data")
+
+
+def _unplain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_unplain(item) for item in value]
+    if isinstance(value, dict):
+        if "unknown" in value:
+            return UNKNOWN
+        return tuple(_unplain(item) for item in value["tuple"])
+    return value

@@ -36,6 +36,7 @@ GENERAL_DEFAULTS: dict[str, Any] = {
     "lock_file": "sqlcheck.sum",
     "statement_timeout": "15min",
     "lock_timeout": "10s",
+    "cache_dir": "",  # the lint cache (default: .mobius_sqlcheck_cache/ at the project root)
 }
 
 
@@ -74,6 +75,7 @@ class Config:
     lock_file: str
     statement_timeout: str
     lock_timeout: str
+    cache_dir: str
     source: str | None
 
     def __init__(self, source: str | None = None, **values: Any) -> None:
@@ -202,6 +204,8 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
     config = config_from_table(table, path)
     base = os.path.dirname(path)
     config = config.replace(migrations=_relative_to(config.migrations, base))
+    if config.cache_dir:
+        config = config.replace(cache_dir=_relative_to(config.cache_dir, base))
     if config.sqlfluff_config:
         config = config.replace(sqlfluff_config=_relative_to(config.sqlfluff_config, base))
         if not os.path.isfile(config.sqlfluff_config):

@@ -74,6 +74,7 @@ class LintResult:
 
             rules = all_rules()
         self.rules: Mapping[str, Any] = rules  # code -> Rule: the registry the run used
+        self.notices: list[str] = []  # one line each, for stderr (e.g. a cache that cannot be written)
 
     @property
     def error_count(self) -> int:

@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--format-check", action="store_true",
                         help="also report sqlfluff findings (rule MSC005; same as format_check = true)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the lint cache (.mobius_sqlcheck_cache/)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,16 +49,24 @@ def run(args: argparse.Namespace) -> int:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        result = lint_paths(paths, config, rules)
+        result = lint_paths(paths, config, rules, cache_dir=None if args.no_cache else _cache_root(config))
     finally:
         if gc_was_enabled:
             gc.enable()
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
+    for notice in result.notices:
+        print(f"mobius-sqlcheck: notice: {notice}", file=sys.stderr)
     sys.stdout.write(renderer(args.format)(result, colour=colour))
     if args.sarif_file:
         _write(args.sarif_file, renderer("sarif")(result))
     return exit_code(result, config)
+
+
+def _cache_root(config: Config) -> str:
+    from mobius_sqlcheck.cache.location import cache_root
+
+    return cache_root(config)
 
 
 def configure(args: argparse.Namespace, rules: Registry | None = None) -> Config:

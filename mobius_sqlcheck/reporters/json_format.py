@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import orjson
 
 from mobius_sqlcheck import __version__
 from mobius_sqlcheck.diagnostics import LintResult
@@ -14,4 +14,5 @@ def render(result: LintResult, colour: bool = False) -> str:
         "diagnostics": [diagnostic.as_dict() for diagnostic in result.diagnostics],
         "summary": {"files": result.files, "errors": result.error_count, "warnings": result.warning_count},
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # orjson: a whole corpus's findings serialize several times faster than with json.
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"

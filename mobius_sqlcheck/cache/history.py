@@ -1,0 +1,241 @@
+"""The history cache: what linting a migrations directory found, by content,
+so a run costs the files that changed.
+
+For the i-th forward migration in apply order (with its rollback file, if
+any), the key is chained:
+
+    key_i = blake2b(base, key_{i-1}, file name and bytes, rollback name and bytes)
+    base  = blake2b(cache format, tool and pglast versions, the rules in the
+                    registry, every config value that can change a finding,
+                    the directory layout)
+
+so key_i names the whole history up to i. Per key the store holds the pair's
+findings before suppression (with its suppression comments), and, every
+SNAPSHOT_EVERY pairs and at the end of a run, the catalog after it. A run
+reads the entries of the pairs it must report, finds the first that is
+missing, loads the latest snapshot at or before it, replays only the rest,
+and recomputes only the pairs whose entries are missing. Editing migration 3
+of 300 recomputes 3..300; appending 301 replays and checks 301 alone.
+
+The engine owns the pipeline; this module only names, loads and stores.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from typing import Any, Callable
+
+from mobius_sqlcheck import __version__
+from mobius_sqlcheck.cache.store import Store, blake2b
+from mobius_sqlcheck.catalog import Catalog, catalog_from_data, catalog_to_data
+from mobius_sqlcheck.migrations import MigrationSet
+from mobius_sqlcheck.source import read_file_bytes
+
+CACHE_FORMAT = "1"
+SNAPSHOT_EVERY = 500  # pairs between two snapshots
+# The end of a run writes a snapshot only this many pairs after the one it
+# loaded: replaying a few files costs less than writing a long history's catalog.
+END_SNAPSHOT_AFTER = 16
+FINDINGS = "f"
+SNAPSHOT = "sz"  # "z": the store compresses it
+INDEX = "i"  # small and read by every run: plain json, no orjson import
+# Config keys that change no finding of a migration file (the output format
+# is not config at all).
+_IRRELEVANT_CONFIG = frozenset({"migrations", "fail_on", "cache_dir", "source"})
+DEFAULT_LAYOUT = "numbered"
+
+
+def tool_version() -> str:
+    """What must match for an entry to be trusted: our version, pglast's, the
+    cache format, and in a source checkout (not an installed release) the
+    sizes and times of our modules, so an edited rule never reads old results."""
+    import pglast
+
+    parts = [__version__, pglast.__version__, CACHE_FORMAT]
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if "site-packages" not in package and "dist-packages" not in package:
+        digest = blake2b(digest_size=8)
+        for directory, _, names in sorted(os.walk(package)):
+            for name in sorted(names):
+                if name.endswith(".py"):
+                    info = os.stat(os.path.join(directory, name))
+                    digest.update(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
+        parts.append(digest.hexdigest())
+    return "-".join(parts)
+
+
+def config_fingerprint(config: Any) -> str:
+    values = config.values() if callable(getattr(config, "values", None)) else {
+        key: getattr(config, key) for key in type(config).DEFAULTS}
+    relevant = {key: value for key, value in values.items() if key not in _IRRELEVANT_CONFIG}
+    return repr(sorted((key, _canonical(value)) for key, value in relevant.items()))
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(item) for item in value)
+    if hasattr(value, "items"):
+        return tuple(sorted((key, _canonical(item)) for key, item in value.items()))
+    return value
+
+
+def registry_fingerprint(rules: dict[str, Any]) -> str:
+    """The rules and where they come from: an extra rule package changes findings."""
+    parts = []
+    for code, rule in sorted(rules.items()):
+        module = getattr(rule.check, "__module__", "") if rule.check else ""
+        parts.append(f"{code}:{rule.name}:{rule.scope}:{rule.severity}:{module}")
+        if module and not module.startswith("mobius_sqlcheck."):
+            path = getattr(getattr(rule.check, "__code__", None), "co_filename", "")
+            try:
+                info = os.stat(path)
+                parts.append(f"{info.st_size}:{info.st_mtime_ns}")
+            except OSError:
+                parts.append("?")
+    return ";".join(parts)
+
+
+def _hash(*parts: bytes) -> str:
+    digest = blake2b(digest_size=20)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+class ContentHashes:
+    """The blake2b of each file's bytes, remembered by (size, mtime, inode) in
+    one index entry per directory, so a warm run stats the history instead of
+    reading it all (as git's index does). A file is remembered only once its
+    modification time is RACY_NS behind the clock: a change made within one
+    timestamp tick of the hashing would otherwise keep size and time alike."""
+
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, store: Store, directory: str) -> None:
+        self.store = store
+        self.key = _hash(b"content hashes", os.path.abspath(directory or ".").encode())
+        value = store.get(INDEX, self.key)
+        known = value.get("files") if isinstance(value, dict) and value.get("key") == self.key else None
+        self.known: dict[str, list] = known if isinstance(known, dict) else {}
+        self.seen: dict[str, list] = {}
+        self.now_ns = time.time_ns()
+
+    def of(self, path: str) -> bytes:
+        """The digest of the regular file at `path`; OSError if it is not one."""
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path}: not a regular file")
+        stamp = [info.st_size, info.st_mtime_ns, info.st_ino]
+        name = os.path.basename(path)
+        known = self.known.get(name)
+        if isinstance(known, list) and known[:3] == stamp and isinstance(known[3], str):
+            digest = known[3]
+        else:
+            digest = blake2b(read_file_bytes(path), digest_size=20).hexdigest()
+        if info.st_mtime_ns < self.now_ns - self.RACY_NS:
+            self.seen[name] = stamp + [digest]
+        return digest.encode()
+
+    def save(self) -> None:
+        if self.seen != self.known:
+            self.store.put(INDEX, self.key, {"key": self.key, "files": self.seen})
+
+
+class HistoryCache:
+    """The keys of one migrations directory's pairs, and their entries."""
+
+    def __init__(self, store: Store, base: str, migration_set: MigrationSet) -> None:
+        self.store = store
+        self.migration_set = migration_set
+        # Paths are stored by file name, so the directory may be spelled
+        # differently next time; a name outside the set is never resolved.
+        self._path_by_name = {m.filename: m.path for m in migration_set.all_files()}
+        hashes = ContentHashes(store, migration_set.directory)
+        self.keys = self._chain(base, migration_set, hashes)
+        hashes.save()
+        self.loaded_at = 0
+
+    @staticmethod
+    def _chain(base: str, migration_set: MigrationSet, hashes: ContentHashes) -> list[str | None]:
+        """key_i per forward migration; None from the first unreadable file on
+        (an unreadable file has no content to name: nothing after it is cached)."""
+        keys: list[str | None] = []
+        previous: str | None = base
+        for forward in migration_set.forwards:
+            if previous is None:
+                keys.append(None)
+                continue
+            try:
+                parts = [previous.encode(), forward.filename.encode(), hashes.of(forward.path)]
+                rollback = migration_set.rollback_for(forward)
+                if rollback is not None:
+                    parts += [rollback.filename.encode(), hashes.of(rollback.path)]
+                previous = _hash(*parts)
+            except OSError:
+                previous = None
+            keys.append(previous)
+        return keys
+
+    # -- names of paths --------------------------------------------------------
+
+    def name_of(self, path: str) -> str:
+        name = os.path.basename(path)
+        if self._path_by_name.get(name) != path:
+            raise ValueError(f"{path} is not a file of this directory")
+        return name
+
+    def path_of(self, name: str) -> str:
+        return self._path_by_name[name]
+
+    # -- entries ---------------------------------------------------------------
+
+    def findings(self, index: int) -> dict | None:
+        key = self.keys[index]
+        value = self.store.get(FINDINGS, key) if key is not None else None
+        return value if isinstance(value, dict) and value.get("key") == key else None
+
+    def put_findings(self, index: int, entry: dict) -> None:
+        key = self.keys[index]
+        if key is not None:
+            self.store.put(FINDINGS, key, {**entry, "key": key})
+
+    def resume(self, upto: int) -> tuple[int, Catalog]:
+        """The latest snapshot after at most `upto` pairs: (pairs it covers, catalog)."""
+        for count in range(upto, 0, -1):
+            key = self.keys[count - 1]
+            if key is None:
+                continue
+            value = self.store.get(SNAPSHOT, key)
+            if not isinstance(value, dict) or value.get("key") != key:
+                continue
+            try:
+                catalog = catalog_from_data(value["catalog"], self.path_of)
+            except (ValueError, KeyError, TypeError, IndexError):
+                continue
+            self.loaded_at = count
+            return count, catalog
+        return 0, Catalog()
+
+    def after_pair(self, count: int, catalog: Catalog) -> None:
+        """Called with the catalog after `count` pairs: snapshot it when due."""
+        at_end = count == len(self.keys) and count - self.loaded_at >= END_SNAPSHOT_AFTER
+        if count % SNAPSHOT_EVERY and not at_end:
+            return
+        key = self.keys[count - 1]
+        if key is None:
+            return
+        try:
+            data = catalog_to_data(catalog, self.name_of)
+        except ValueError:
+            return
+        self.store.put(SNAPSHOT, key, {"key": key, "catalog": data})
+
+
+def open_history_cache(store: Store, config: Any, rules: dict[str, Any],
+                       migration_set: MigrationSet, layout: str = DEFAULT_LAYOUT) -> HistoryCache:
+    base = _hash(store.version.encode(), config_fingerprint(config).encode(),
+                 registry_fingerprint(rules).encode(), layout.encode())
+    return HistoryCache(store, base, migration_set)
