@@ -51,7 +51,9 @@ def _fix_file(path: str, found: list[Diagnostic], config: Config, taken: set[str
         context = context_for(diagnostic.rule, source, parsed, diagnostic.line, diagnostic.column, migration_set,
                               frozenset(taken))
         fix = next((f for f in fixes_for(context) if f.mechanical), None)
+        where = f"{path}:{diagnostic.line}:{diagnostic.column}"
         if fix is None or _overlaps(fix.edits, edits):
+            report.append(f"{where}: not fixed {diagnostic.rule}: no mechanical rewrite for this statement")
             continue
         edits.extend(edit for edit in fix.edits if edit not in edits)  # the marker is added once
         new_files.extend(fix.new_files)
@@ -59,7 +61,6 @@ def _fix_file(path: str, found: list[Diagnostic], config: Config, taken: set[str
             created = classify_filename(new_file.path)
             if created is not None:
                 taken.add(created.version)
-        where = f"{path}:{diagnostic.line}:{diagnostic.column}"
         report.append(f"{where}: fixed {diagnostic.rule}: {fix.title}")
     if not edits:
         return report
