@@ -17,7 +17,8 @@ import pytest
 from bench.corpus import generate
 from mobius_sqlcheck.cache import history, store
 from mobius_sqlcheck.cache.store import Store, sweep
-from mobius_sqlcheck.catalog import Catalog, Table, catalog_from_data, catalog_to_data
+from mobius_sqlcheck.catalog import Catalog, Table
+from mobius_sqlcheck.catalog_data import from_data, to_data
 from mobius_sqlcheck.config import Config, config_from_table
 from mobius_sqlcheck.lint import lint_paths
 from mobius_sqlcheck.migrations import load_migration_set
@@ -67,7 +68,10 @@ def _state(catalog: Catalog) -> dict:
             return [(key, plain(item)) for key, item in value.items()]  # order matters: rules iterate it
         return value
 
-    return {name: plain(dict(getattr(catalog, name))) for name in Catalog._MAPS}
+    # Records keep their order (rules iterate them); reverse links are only
+    # ever looked up by key, so their order is not part of the state.
+    return {name: dict(getattr(catalog, name)) if name.startswith("_") else plain(dict(getattr(catalog, name)))
+            for name in Catalog._MAPS}
 
 
 def _replayed(paths: list[Path]) -> Catalog:
@@ -96,8 +100,8 @@ def test_catalog_round_trip(tmp_path: Path) -> None:
 
     for paths in _catalog_histories(tmp_path):
         catalog = _replayed(paths)
-        data = orjson.loads(orjson.dumps(catalog_to_data(catalog, os.path.basename)))
-        loaded = catalog_from_data(data, lambda name: str(paths[0].parent / name))
+        data = orjson.loads(orjson.dumps(to_data(catalog, os.path.basename)))
+        loaded = from_data(data, lambda name: str(paths[0].parent / name))
         assert _state(loaded) == _state(catalog)
         # A loaded catalog replays on exactly as the original does.
         for catalog_after in (catalog, loaded):
@@ -110,11 +114,11 @@ _MORE = ("CREATE TABLE more_t (id int PRIMARY KEY, v text DEFAULT 'x'); "
          "DROP TABLE IF EXISTS public.profiles CASCADE;")
 
 
-def test_catalog_data_of_another_version_is_refused() -> None:
-    data = catalog_to_data(Catalog())
-    data["version"] = 999
+def test_catalog_data_of_another_format_is_refused() -> None:
+    data = to_data(Catalog())
+    data["format"] = 999
     with pytest.raises(ValueError):
-        catalog_from_data(data)
+        from_data(data)
 
 
 # -- cached == uncached ---------------------------------------------------------------
@@ -351,3 +355,28 @@ def test_sweep_evicts_unused_and_keeps_the_bound(tmp_path: Path) -> None:
     sweep(str(cache / "history"), max_bytes=bound)
     assert 0 < sum(p.stat().st_size for p in _entries(cache)) <= bound
     assert _json([str(directory)], Config(), cache) == _json([str(directory)], Config(), None)
+
+
+# -- start-up -----------------------------------------------------------------------------
+
+_HEAVY = ("orjson", "hashlib", "tempfile", "concurrent.futures", "sqlfluff", "psycopg", "dataclasses")
+_MODULES_AFTER_LINT = """
+import sys
+from mobius_sqlcheck.cli import main
+code = main(sys.argv[1:])
+print(",".join(sorted(sys.modules)))
+"""
+
+
+def test_the_one_file_hook_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """A pre-commit run on one file of a small history, cold and warm: no
+    module on the start-up path that this run does not need."""
+    directory = tmp_path / "migrations"
+    generate(directory, files=6, seed=9)
+    env = {**os.environ, "MOBIUS_SQLCHECK_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    for _ in range(2):  # cold, then warm
+        done = subprocess.run([sys.executable, "-c", _MODULES_AFTER_LINT, "lint", str(_forwards(directory)[-1])],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+        modules = set(done.stdout.strip().splitlines()[-1].split(","))
+        assert "mobius_sqlcheck.cache.history" in modules  # the cache was used
+        assert not [name for name in _HEAVY if name in modules], sorted(name for name in _HEAVY if name in modules)

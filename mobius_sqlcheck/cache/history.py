@@ -29,7 +29,8 @@ from typing import Any, Callable
 
 from mobius_sqlcheck import __version__
 from mobius_sqlcheck.cache.store import Store, blake2b
-from mobius_sqlcheck.catalog import Catalog, catalog_from_data, catalog_to_data
+from mobius_sqlcheck.catalog import Catalog
+from mobius_sqlcheck.catalog_data import from_data, to_data
 from mobius_sqlcheck.migrations import MigrationSet
 from mobius_sqlcheck.source import read_file_bytes
 
@@ -50,7 +51,8 @@ DEFAULT_LAYOUT = "numbered"
 def tool_version() -> str:
     """What must match for an entry to be trusted: our version, pglast's, the
     cache format, and in a source checkout (not an installed release) the
-    sizes and times of our modules, so an edited rule never reads old results."""
+    sizes and times of the package's files, so an edited rule never reads
+    old results."""
     import pglast
 
     parts = [__version__, pglast.__version__, CACHE_FORMAT]
@@ -58,10 +60,11 @@ def tool_version() -> str:
     if "site-packages" not in package and "dist-packages" not in package:
         digest = blake2b(digest_size=8)
         for directory, _, names in sorted(os.walk(package)):
-            for name in sorted(names):
-                if name.endswith(".py"):
-                    info = os.stat(os.path.join(directory, name))
-                    digest.update(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
+            if "__pycache__" in directory:
+                continue
+            for name in sorted(names):  # modules, and data such as pg_volatility.json
+                info = os.stat(os.path.join(directory, name))
+                digest.update(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
         parts.append(digest.hexdigest())
     return "-".join(parts)
 
@@ -212,7 +215,7 @@ class HistoryCache:
             if not isinstance(value, dict) or value.get("key") != key:
                 continue
             try:
-                catalog = catalog_from_data(value["catalog"], self.path_of)
+                catalog = from_data(value["catalog"], self.path_of)
             except (ValueError, KeyError, TypeError, IndexError):
                 continue
             self.loaded_at = count
@@ -228,7 +231,7 @@ class HistoryCache:
         if key is None:
             return
         try:
-            data = catalog_to_data(catalog, self.name_of)
+            data = to_data(catalog, self.name_of)
         except ValueError:
             return
         self.store.put(SNAPSHOT, key, {"key": key, "catalog": data})
