@@ -16,7 +16,9 @@ from typing import NoReturn
 
 from mobius_sqlcheck import __version__
 from mobius_sqlcheck.diagnostics import redacted
-from mobius_sqlcheck.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_USAGE, OperationFailed, UsageError
+from mobius_sqlcheck.errors import (
+    EXIT_CRASH, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, OperationFailed, Terminated, UsageError,
+)
 
 COMMANDS: dict[str, str] = {
     "lint": "lint migrations and scan other files for direct connection strings",
@@ -76,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     except OperationFailed as error:
         print(f"mobius-sqlcheck: {redacted(str(error))}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("mobius-sqlcheck: terminated (SIGTERM); a running statement was cancelled and its transaction "
+              "rolled back", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("mobius-sqlcheck: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

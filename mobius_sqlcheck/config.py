@@ -35,7 +35,9 @@ GENERAL_DEFAULTS: dict[str, Any] = {
     "sqlfluff_config": "",  # an explicit sqlfluff config file, layered over the ones sqlfluff finds
     "lock_file": "sqlcheck.sum",
     "statement_timeout": "15min",
-    "lock_timeout": "10s",
+    "lock_timeout": "3s",
+    "lock_retries": 5,  # further attempts after a lock timeout, with jittered backoff
+    "lease_wait_timeout": "30min",  # how long to wait for another run's lock or lease
     "cache_dir": "",  # the lint cache (default: .mobius_sqlcheck_cache/ at the project root)
 }
 
@@ -75,6 +77,8 @@ class Config:
     lock_file: str
     statement_timeout: str
     lock_timeout: str
+    lock_retries: int
+    lease_wait_timeout: str
     cache_dir: str
     source: str | None
 
@@ -256,9 +260,29 @@ def _check_values(config: Config, source: str) -> None:
     for key in defaults():
         if key.endswith("_name_pattern"):
             config.name_pattern(key)
+    for key in ("statement_timeout", "lock_timeout", "lease_wait_timeout"):
+        try:
+            parse_duration(getattr(config, key))
+        except ValueError as error:
+            raise UsageError(f"{source}: {SECTION}.{key}: {error}") from None
+    if not 0 <= config.lock_retries <= 100:
+        raise UsageError(f"{source}: {SECTION}.lock_retries must be between 0 and 100")
     for version in config.grandfathered_duplicate_versions:
         if not version.isdigit():
             raise UsageError(f"{source}: {SECTION}.grandfathered_duplicate_versions: {version!r} is not a version number")
+
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a PostgreSQL-style duration ("3s", "500ms", "15min"; a bare
+    number is milliseconds, as for lock_timeout). Raises ValueError."""
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration such as 500ms, 3s, 15min or 1h")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "ms"]
 
 
 def _relative_to(path: str, base: str) -> str:

@@ -15,7 +15,9 @@ the transaction:
 
 Modules: `script` (a file split into statements), `history` (the tool's own
 schema), `plan` (what is applied / pending / modified / missing), `runner`,
-`lease`, `database` (URL, policy, connecting), `errors` (positions and hints),
+`lease`, `locks` (who blocks a statement; a lock timeout for no-transaction
+statements), `indexes` (invalid indexes), `database` (URL, policy,
+connecting), `errors` (positions and hints),
 `verify` (live schema vs the migrations' catalog), `ephemeral` (throwaway
 servers), `output` (progress lines and JSON), `session` (what every command
 needs before it runs).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, NoReturn
 
-from mobius_sqlcheck.applier import history, plan
+from mobius_sqlcheck.applier import history, indexes, plan
 from mobius_sqlcheck.applier.errors import safe_text
 from mobius_sqlcheck.applier.lintgate import lint_errors, refusal_message
 from mobius_sqlcheck.applier.output import format_ms
@@ -14,7 +14,7 @@ from mobius_sqlcheck.applier.runner import Job, MigrationFailed, Runner
 from mobius_sqlcheck.applier.script import load_script
 from mobius_sqlcheck.applier.session import Session
 from mobius_sqlcheck.applier.verify import Difference, compare, expected_shape, read_live
-from mobius_sqlcheck.errors import OperationFailed
+from mobius_sqlcheck.errors import OperationFailed, UsageError
 
 
 class Failed(OperationFailed):
@@ -34,7 +34,7 @@ def reported(session: Session, work: Callable[[], int]) -> int:
     written whether it succeeded or failed."""
     try:
         code = work()
-    except OperationFailed as error:
+    except (OperationFailed, UsageError) as error:
         session.reporter.finish(False, getattr(error, "payload", None) or {"message": str(error)})
         raise
     session.reporter.finish(code == 0)
@@ -163,10 +163,25 @@ def status(session: Session) -> int:
             detail = "sorts before an applied migration"
         reporter.migration(entry.state, entry.label, entry.version, entry.name, detail=detail)
     counts = {state: sum(1 for e in entries if e.state == state) for state in (plan.APPLIED, plan.PENDING, plan.MODIFIED, plan.MISSING)}
-    reporter.extra["summary"] = counts
-    reporter.note(", ".join(f"{n} {state}" for state, n in counts.items()))
-    off = len(entries) - counts[plan.APPLIED]
+    invalid = read_invalid_indexes(session)
+    for index in invalid:
+        reporter.note(f"invalid index {index.qualified} on {index.table}: {INVALID_INDEX_ADVICE}")
+    reporter.extra["summary"] = {**counts, "invalid indexes": len(invalid)}
+    reporter.extra["invalid_indexes"] = [index.qualified for index in invalid]
+    reporter.note(", ".join(f"{n} {state}" for state, n in counts.items()) + (f", {len(invalid)} invalid index(es)" if invalid else ""))
+    off = len(entries) - counts[plan.APPLIED] + len(invalid)
     return 1 if off else 0
+
+
+INVALID_INDEX_ADVICE = (
+    "left by a failed or cancelled CREATE INDEX CONCURRENTLY; it is not used and enforces nothing: "
+    "drop it (DROP INDEX CONCURRENTLY) and run apply again"
+)
+
+
+def read_invalid_indexes(session: Session) -> list[indexes.InvalidIndex]:
+    with session.db.errors_reported("cannot read the indexes"):
+        return indexes.invalid_indexes(session.db.conn)
 
 
 # --- verify ---
@@ -186,6 +201,8 @@ def verify(session: Session) -> int:
         expected = expected_shape(session.migration_set, None)
     with session.db.errors_reported("cannot read the live schema"):
         differences = compare(expected, read_live(session.db.conn))
+    differences += [Difference("invalid", f"index {index.qualified}", f"on {index.table}: {INVALID_INDEX_ADVICE}")
+                    for index in read_invalid_indexes(session)]
     return _report_differences(session, differences)
 
 

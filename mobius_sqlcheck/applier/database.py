@@ -74,12 +74,22 @@ def check_policy(target: Target, pooler_port: int, allowed_hosts: list[str], all
     return problems
 
 
+def is_local(conninfo: str) -> bool:
+    """Whether every host of the connection string is loopback or a Unix socket."""
+    try:
+        endpoints = connstr.parse(conninfo).endpoints
+    except connstr.ConnStrError:
+        return False
+    return bool(endpoints) and all(connstr.is_local_host(e.host) for e in endpoints)
+
+
 class Database:
     """One autocommit connection that reconnects after the pooler dropped it."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
         self._conn: psycopg.Connection | None = None
+        self._side: psycopg.Connection | None = None
 
     def open_new(self) -> psycopg.Connection:
         """A fresh connection (also used by the lease heartbeat)."""
@@ -92,13 +102,24 @@ class Database:
                 connect_timeout=CONNECT_TIMEOUT_SECONDS,
             )
         except psycopg.Error as error:
-            raise OperationFailed(connect_failure_message(error, self.target.display, self.target.secrets)) from None
+            local = is_local(self.target.conninfo)
+            raise OperationFailed(connect_failure_message(error, self.target.display, self.target.secrets, local)) from None
 
     @property
     def conn(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             self._conn = self.open_new()
         return self._conn
+
+    def side_conn(self) -> psycopg.Connection | None:
+        """A second connection for watching the first (locks.Watch), or None
+        when it cannot be opened: watching is best effort."""
+        if self._side is None or self._side.closed or self._side.broken:
+            try:
+                self._side = self.open_new()
+            except OperationFailed:
+                self._side = None
+        return self._side
 
     def is_lost(self, error: BaseException) -> bool:
         """Whether an error means the connection is gone (vs. an SQL error)."""
@@ -121,6 +142,9 @@ class Database:
                 delay = min(delay * 2, 2.0)
 
     def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
         if self._conn is not None:
             try:
                 self._conn.close()

@@ -39,9 +39,18 @@ def safe_text(text: str, secrets: tuple[str, ...] = ()) -> str:
     return text
 
 
-def connect_failure_message(error: psycopg.Error, display: str, secrets: tuple[str, ...]) -> str:
+LOCAL_CANNOT_CONNECT_HINT = (
+    "check the URL and credentials, and that the server (or the pooler) runs on this machine "
+    "and listens on that port"
+)
+
+
+def connect_failure_message(error: psycopg.Error, display: str, secrets: tuple[str, ...], local: bool = False) -> str:
+    """`local`: every host of the URL is loopback or a Unix socket, where the
+    Supabase pooler hint would only mislead."""
     reason = " ".join(str(error).split())
-    return safe_text(f"cannot connect to {display}: {reason}\n  hint: {CANNOT_CONNECT_HINT}", secrets)
+    hint = LOCAL_CANNOT_CONNECT_HINT if local else CANNOT_CONNECT_HINT
+    return safe_text(f"cannot connect to {display}: {reason}\n  hint: {hint}", secrets)
 
 
 def hint_for(error: psycopg.Error) -> str | None:

@@ -11,18 +11,27 @@ rolls back or records anything, checks under the same lock that no other
 owner holds a live lease, and waits if one does. If the owner dies, the lease
 simply expires (default 60 s) and the next run takes over; the file's
 statements must therefore be idempotent (checked before it runs).
+
+The lease excludes only if its owner stops before it expires. So a renewal
+succeeds only while the lease is unexpired (an expired lease may already be
+another run's), the runner checks the lease before every statement, and
+when the heartbeat has not renewed for half the lease's lifetime it calls
+`on_lost`, which cancels the running statement: the other half is the
+margin for the cancel to land before another run may take over.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable
 
 import psycopg
 
-from mobius_sqlcheck.applier.history import LEASE
+from mobius_sqlcheck.applier.history import LEASE, applied_by
 from mobius_sqlcheck.errors import OperationFailed
 
 DEFAULT_TTL_SECONDS = 60.0
@@ -36,7 +45,8 @@ class Holder:
 
 
 def new_token() -> str:
-    return uuid.uuid4().hex
+    """Unique, and readable by whoever waits for it: user@host, pid, random part."""
+    return f"{applied_by()} pid {os.getpid()} {uuid.uuid4().hex[:12]}"
 
 
 def other_holder(conn: psycopg.Connection, token: str) -> Holder | None:
@@ -61,16 +71,25 @@ def claim(conn: psycopg.Connection, token: str, migration: str, ttl: float) -> N
 
 
 def renew(conn: psycopg.Connection, token: str, ttl: float) -> bool:
-    """Push our lease's expiry forward; False when it is no longer ours."""
-    cursor = conn.execute(
-        f"UPDATE {LEASE} SET expires_at = clock_timestamp() + make_interval(secs => %s) WHERE owner = %s",
-        (ttl, token),
-    )
-    return cursor.rowcount == 1
+    """Push our lease's expiry forward; False when it is no longer ours or has
+    expired (another run may have taken it over: an expired lease is never revived)."""
+    with conn.transaction():
+        # A renewal that hangs (a lock on the row, a stalled server) must not
+        # outlive the lease: it fails instead, and the next beat tries again.
+        conn.execute("SELECT set_config('statement_timeout', %s, true)", (f"{max(1, int(ttl * 250))}ms",))
+        cursor = conn.execute(
+            f"UPDATE {LEASE} SET expires_at = clock_timestamp() + make_interval(secs => %s)"
+            " WHERE owner = %s AND expires_at > clock_timestamp()",
+            (ttl, token),
+        )
+        return cursor.rowcount == 1
 
 
 def holds(conn: psycopg.Connection, token: str) -> bool:
-    row = conn.execute(f"SELECT 1 FROM {LEASE} WHERE owner = %s", (token,)).fetchone()
+    """Whether our lease is still ours and unexpired."""
+    row = conn.execute(
+        f"SELECT 1 FROM {LEASE} WHERE owner = %s AND expires_at > clock_timestamp()", (token,)
+    ).fetchone()
     return row is not None
 
 
@@ -80,15 +99,20 @@ def release(conn: psycopg.Connection, token: str) -> None:
 
 class Heartbeat:
     """Renews the lease every ttl/4 seconds from its own connection, so one
-    long statement (an index build on a big table) keeps it alive."""
+    long statement (an index build on a big table) keeps it alive. When the
+    lease is no longer ours, or no renewal succeeded for ttl/2 seconds, it
+    sets `lost` and calls `on_lost` once."""
 
-    def __init__(self, connect: Callable[[], psycopg.Connection], token: str, ttl: float) -> None:
+    def __init__(self, connect: Callable[[], psycopg.Connection], token: str, ttl: float,
+                 on_lost: Callable[[], None] = lambda: None) -> None:
         self._connect = connect
         self._token = token
         self._ttl = ttl
+        self._on_lost = on_lost
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mobius-sqlcheck-lease", daemon=True)
         self.lost = False
+        self.reason = ""
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -100,14 +124,26 @@ class Heartbeat:
 
     def _run(self) -> None:
         conn: psycopg.Connection | None = None
+        renewed_at = time.monotonic()  # the claim just now counts as a renewal
         while not self._stop.wait(self._ttl / 4):
+            started = time.monotonic()
             try:
                 if conn is None or conn.closed or conn.broken:
                     conn = self._connect()
                 if not renew(conn, self._token, self._ttl):
-                    self.lost = True
-                    return
-            except (psycopg.Error, OperationFailed):
+                    self._lose("the lease expired or another run took it over")
+                    break
+                renewed_at = started  # the server's expiry is at least this + ttl
+            except (psycopg.Error, OperationFailed) as error:
                 conn = None  # the pooler or server went away: try again next beat
+                if time.monotonic() - renewed_at >= self._ttl / 2:
+                    self._lose(f"could not renew the lease for {time.monotonic() - renewed_at:.1f} s "
+                               f"({' '.join(str(error).split())[:120]})")
+                    break
         if conn is not None:
             conn.close()
+
+    def _lose(self, reason: str) -> None:
+        self.lost = True
+        self.reason = reason
+        self._on_lost()

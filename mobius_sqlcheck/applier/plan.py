@@ -44,7 +44,7 @@ def read_checksum(path: str) -> str:
     try:
         return file_checksum(read_file_bytes(path))  # never blocks on a named pipe
     except OSError as error:
-        raise OperationFailed(f"{path}: cannot read migration: {error.strerror or error}") from None
+        raise UsageError(f"{path}: cannot read migration: {error.strerror or error}") from None
 
 
 def entries(migration_set: MigrationSet, history: dict[tuple[str, str], HistoryRow]) -> list[Entry]:

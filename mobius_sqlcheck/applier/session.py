@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import threading
 from dataclasses import dataclass
+from types import FrameType
 
 from mobius_sqlcheck.applier.database import Database, check_policy, make_target, resolve_url
 from mobius_sqlcheck.applier.output import FORMATS, Reporter
 from mobius_sqlcheck.applier.runner import Settings
 from mobius_sqlcheck.config import Config, load_config
-from mobius_sqlcheck.errors import UsageError
+from mobius_sqlcheck.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UsageError
 from mobius_sqlcheck.migrations import MigrationSet, load_migration_set
+
+# After SIGTERM / SIGINT: how long the cancel and the rollback may take before
+# the process exits anyway (the server then ends the orphan on its own, at its
+# next client_connection_check_interval).
+STOP_GRACE_SECONDS = 10.0
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, database_required: bool = True) -> None:
@@ -40,7 +48,8 @@ class Session:
 
     @property
     def settings(self) -> Settings:
-        return Settings(statement_timeout=self.config.statement_timeout, lock_timeout=self.config.lock_timeout)
+        return Settings(statement_timeout=self.config.statement_timeout, lock_timeout=self.config.lock_timeout,
+                        lock_retries=self.config.lock_retries, wait_timeout=self.config.lease_wait_timeout)
 
 
 def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:
@@ -48,11 +57,41 @@ def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:
     directory = args.migrations or config.migrations
     if not os.path.isdir(directory):
         raise UsageError(f"migrations directory {directory} does not exist (set --migrations or [tool.mobius_sqlcheck].migrations)")
-    return config.replace(migrations=directory), load_migration_set(directory)
+    try:
+        os.listdir(directory)  # load_migration_set reads an unlistable directory as empty
+    except OSError as error:
+        raise UsageError(f"cannot read migrations directory {directory}: {error.strerror or error}") from None
+    config = config.replace(migrations=directory)
+    migration_set = load_migration_set(directory)
+    if not migration_set.forwards:
+        # A broken checkout or a wrong path must not pass as "up to date", nor
+        # make every applied migration look "missing".
+        raise UsageError(f"no migration files (NNN_name.sql) in {directory}: a broken checkout or the wrong --migrations?")
+    return config, migration_set
+
+
+def stop_on_signals() -> None:
+    """SIGTERM (what CI runners and Kubernetes send) and SIGINT stop a run the
+    same way: an exception in the main thread, which psycopg answers with a
+    cancel request for the running statement before the transaction rolls
+    back; the CLI then exits 143 / 130. Should that hang, the process exits
+    after STOP_GRACE_SECONDS anyway."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_stop_signal)
+        signal.signal(signal.SIGINT, _on_stop_signal)
+
+
+def _on_stop_signal(signum: int, _frame: FrameType | None) -> None:
+    terminated = signum == signal.SIGTERM
+    timer = threading.Timer(STOP_GRACE_SECONDS, os._exit, (EXIT_TERMINATED if terminated else EXIT_INTERRUPTED,))
+    timer.daemon = True
+    timer.start()
+    raise Terminated() if terminated else KeyboardInterrupt()
 
 
 def open_session(args: argparse.Namespace, command: str) -> Session:
     config, migration_set = load_migrations(args)
+    stop_on_signals()
     reporter = Reporter(command, args.format)
     target = make_target(resolve_url(args.database_url))
     reporter.database = target.display

@@ -56,7 +56,7 @@ class SchemaShape:
 
 @dataclass(frozen=True, slots=True)
 class Difference:
-    kind: str  # "missing", "unexpected", "mismatched"
+    kind: str  # "missing", "unexpected", "mismatched", "invalid" (an index)
     object: str
     detail: str = ""
 

@@ -76,3 +76,20 @@ def wait_until(predicate, seconds: float = 15.0, step: float = 0.05) -> None:
 
 def apply_args(db: Db, migrations: Path | str, *extra: str) -> list[str]:
     return ["apply", "--database-url", db.url, "--migrations", str(migrations), *extra]
+
+
+def write_config(directory: Path, migrations: Path, **settings: object) -> Path:
+    """A pyproject.toml with [tool.mobius_sqlcheck] `settings` (strings and ints)."""
+    lines = ["[tool.mobius_sqlcheck]", f"migrations = {str(migrations)!r}"]
+    lines += [f"{key} = {value!r}" if isinstance(value, str) else f"{key} = {value}" for key, value in settings.items()]
+    path = directory / "pyproject.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def active_backends(db: Db, query_start: str) -> int:
+    """Backends of this database running a query that starts with `query_start`."""
+    return int(db.scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'active' AND query LIKE %s",
+        (db.name, query_start.replace("%", "%%") + "%"),
+    ))

@@ -89,6 +89,6 @@ def test_json_output(db: Db, run_cli) -> None:
     assert PASSWORD not in result.out and "***" in document["database"]
 
     status = json.loads(run_cli("status", "--format", "json", *_url_args(db)).out)
-    assert status["summary"] == {"applied": 6, "pending": 0, "modified": 0, "missing": 0}
+    assert status["summary"] == {"applied": 6, "pending": 0, "modified": 0, "missing": 0, "invalid indexes": 0}
     verify = json.loads(run_cli("verify", "--format", "json", *_url_args(db)).out)
     assert verify["ok"] is True and verify["differences"] == []

@@ -5,6 +5,7 @@ lease, not by a session lock."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import psycopg
@@ -48,7 +49,8 @@ def test_concurrent_run_is_kept_out(db: Db, tmp_path: Path) -> None:
     out2, err2 = second.communicate(timeout=60)
     out1, err1 = first.communicate(timeout=60)
     assert first.returncode == 0 and second.returncode == 0, out1 + err1 + out2 + err2
-    assert "waiting: another run is applying 002_index.sql" in out2
+    assert re.search(r"waiting: another run \(\S+@\S+ pid \d+ \w+\) is applying 002_index\.sql without a transaction; "
+                     r"its lease expires in \d+ s unless renewed \(giving up in \d+ s\)", out2), out2
     # The second run neither ran 002's statements nor ran 003 before 002 was recorded.
     assert db.scalar("SELECT last_value FROM notx_runs") == 2  # once in 002, once in 003
     assert len(db.history()) == 3
@@ -78,7 +80,7 @@ def test_live_lease_blocks_transactional_migrations_too(db: Db, servers, tmp_pat
     result = spawn(*apply_args(db, migrations, "--skip-lint", "--target", "001"))
     out, err = result.communicate(timeout=30)
     assert result.returncode == 0, out + err
-    assert "waiting: another run is applying 009_other.sql" in out  # then the lease expired
+    assert "waiting: another run (other-owner) is applying 009_other.sql" in out  # then the lease expired
 
 
 def test_non_idempotent_statement_is_refused(db: Db, run_cli, tmp_path: Path) -> None:

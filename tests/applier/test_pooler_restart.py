@@ -50,6 +50,30 @@ def test_restart_during_a_migration(db: Db, tmp_path: Path) -> None:
     db.servers.restart_pooler()
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, out + err
-    assert "reconnecting" in out
+    assert "connection lost while applying 002_slow.sql (pooler restarted?): its transaction was rolled back; " \
+           "reconnecting and retrying" in out
+    assert "another run" not in out  # the lock its own orphaned attempt may still hold is not another run's
     assert db.history() == [("001", "one"), ("002", "slow"), ("003", "three")]
     assert db.scalar("SELECT count(*) FROM slow") == 1  # the retried migration ran exactly once
+
+
+def test_own_orphaned_attempt_is_not_called_another_run(db: Db, tmp_path: Path) -> None:
+    """After the pooler restarted, the lost attempt's backend may still hold the
+    migration lock for a while (here: it turned its own client check off)."""
+    migrations = write_migrations(tmp_path / "migrations", {
+        "001_one.sql": "CREATE TABLE one (id int);\nCREATE SEQUENCE attempts;\n",
+        # Only the first attempt sleeps (a sequence is not rolled back).
+        "002_slow.sql": "SELECT set_config('client_connection_check_interval', '0', true);\n"
+                        "CREATE TABLE slow (id int);\nSELECT pg_sleep(CASE WHEN nextval('attempts') = 1 THEN 8 ELSE 0 END);\n",
+    })
+    process = spawn(*apply_args(db, migrations, "--skip-lint"))
+    wait_until(lambda: db.scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND query LIKE 'SELECT pg_sleep%%'", (db.name,)
+    ) == 1)
+    db.servers.restart_pooler()
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, out + err
+    assert "waiting: the migration lock is still held, most likely by this run's own attempt whose connection " \
+           "was lost" in out
+    assert "another run" not in out
+    assert db.history() == [("001", "one"), ("002", "slow")]

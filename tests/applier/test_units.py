@@ -166,7 +166,7 @@ def test_a_named_pipe_among_the_migrations_is_refused_not_waited_on(migration_di
     import os
 
     os.mkfifo(migration_dir / "003_pipe.sql")
-    with pytest.raises(OperationFailed, match="003_pipe.sql: cannot read migration: not a regular file"):
+    with pytest.raises(UsageError, match="003_pipe.sql: cannot read migration: not a regular file"):
         _entries(migration_dir, [])
 
 
@@ -186,3 +186,24 @@ def test_policy_refuses_commit_in_a_do_block(tmp_path: Path) -> None:
     [problem] = policy_problems(load_script(str(path)))
     assert "007_do.sql:1:1: MSC503 COMMIT inside a DO block: PostgreSQL raises 'invalid transaction termination'" \
         in problem
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("3s", 3.0), ("500ms", 0.5), ("15min", 900.0), ("1h", 3600.0),
+                                                ("250", 0.25), (" 2.5 s ", 2.5), ("1d", 86400.0)])
+def test_durations(text: str, seconds: float) -> None:
+    from mobius_sqlcheck.config import parse_duration
+
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ({"lock_retries": -1}, "lock_retries must be between 0 and 100"),
+    ({"lock_retries": "3"}, "lock_retries must be an integer"),
+    ({"lease_wait_timeout": "forever"}, "lease_wait_timeout: 'forever' is not a duration"),
+    ({"statement_timeout": "1 week"}, "statement_timeout: '1 week' is not a duration"),
+])
+def test_applier_settings_are_validated(table: dict, message: str) -> None:
+    from mobius_sqlcheck.config import config_from_table
+
+    with pytest.raises(UsageError, match=message):
+        config_from_table(table)
