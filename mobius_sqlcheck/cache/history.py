@@ -117,8 +117,10 @@ class ContentHashes:
 
     RACY_NS = 2_000_000_000
 
-    def __init__(self, store: Store, directory: str) -> None:
+    def __init__(self, store: Store, directory: str, sources: Any = None) -> None:
         self.store = store
+        # Editor buffers (BufferSources.buffered): their text is hashed, not the file's.
+        self.buffered: Any = getattr(sources, "buffered", None)
         self.key = _hash(b"content hashes", os.path.abspath(directory or ".").encode())
         value = store.get(INDEX, self.key)
         known = value.get("files") if isinstance(value, dict) and value.get("key") == self.key else None
@@ -128,6 +130,12 @@ class ContentHashes:
 
     def of(self, path: str) -> bytes:
         """The digest of the regular file at `path`; OSError if it is not one."""
+        buffer = self.buffered(path) if self.buffered is not None else None
+        if buffer is not None:
+            name = os.path.basename(path)
+            if name in self.known:
+                self.seen[name] = self.known[name]  # the file on disk is unchanged by an open buffer
+            return blake2b(buffer, digest_size=20).hexdigest().encode()
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(f"{path}: not a regular file")
@@ -150,13 +158,13 @@ class ContentHashes:
 class HistoryCache:
     """The keys of one migrations directory's pairs, and their entries."""
 
-    def __init__(self, store: Store, base: str, migration_set: MigrationSet) -> None:
+    def __init__(self, store: Store, base: str, migration_set: MigrationSet, sources: Any = None) -> None:
         self.store = store
         self.migration_set = migration_set
         # Paths are stored by file name, so the directory may be spelled
         # differently next time; a name outside the set is never resolved.
         self._path_by_name = {m.filename: m.path for m in migration_set.all_files()}
-        hashes = ContentHashes(store, migration_set.directory)
+        hashes = ContentHashes(store, migration_set.directory, sources)
         self.keys = self._chain(base, migration_set, hashes)
         hashes.save()
         self.loaded_at = 0
@@ -238,7 +246,7 @@ class HistoryCache:
 
 
 def open_history_cache(store: Store, config: Any, rules: dict[str, Any],
-                       migration_set: MigrationSet, layout: str = DEFAULT_LAYOUT) -> HistoryCache:
+                       migration_set: MigrationSet, layout: str = DEFAULT_LAYOUT, sources: Any = None) -> HistoryCache:
     base = _hash(store.version.encode(), config_fingerprint(config).encode(),
                  registry_fingerprint(rules).encode(), layout.encode())
-    return HistoryCache(store, base, migration_set)
+    return HistoryCache(store, base, migration_set, sources)

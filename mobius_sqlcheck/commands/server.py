@@ -9,6 +9,7 @@ from mobius_sqlcheck.errors import UsageError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default and only mode)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the lint cache")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -16,5 +17,5 @@ def run(args: argparse.Namespace) -> int:
         from mobius_sqlcheck.server.protocol import serve
     except ImportError as error:
         raise UsageError(f"the server needs the 'server' extra: pip install 'mobius-sqlcheck[server]' ({error})") from None
-    serve()
+    serve(use_cache=not args.no_cache)
     return 0

@@ -42,8 +42,9 @@ class Analyzer:
     rule registry, and the catalogs before a file (for hovers) by what the
     earlier files' versions were."""
 
-    def __init__(self, rules: Registry | None = None) -> None:
+    def __init__(self, rules: Registry | None = None, use_cache: bool = True) -> None:
         self.rules = rules if rules is not None else registry_from_environment()
+        self.use_cache = use_cache
         self._configs: dict[str, Config] = {}
         self._catalogs: dict[str, tuple[tuple[object, ...], Catalog]] = {}
 
@@ -76,11 +77,23 @@ class Analyzer:
         given = [path]
         if migration_set is not None:
             given = [os.path.abspath(p) for p in later_files(migration_set, path)]
-        result = lint_paths(given, config, self.rules, sources=BufferSources(buffers))
+        result = lint_paths(given, config, self.rules, sources=BufferSources(buffers),
+                            cache_dir=self.cache_dir(path, config))
         found: dict[str, list[Diagnostic]] = {p: [] for p in given}
         for diagnostic in result.diagnostics:
             found.setdefault(os.path.abspath(diagnostic.path), []).append(diagnostic)
         return Judged(found, migration_set is not None)
+
+    def cache_dir(self, path: str, config: Config) -> str | None:
+        """The history cache the CLI would use for this file (found from the
+        file's directory, not the server's working directory)."""
+        if not self.use_cache:
+            return None
+        from mobius_sqlcheck.cache.location import DEFAULT_NAME, ENV_VAR, cache_root, project_root
+
+        if os.environ.get(ENV_VAR) or config.cache_dir:
+            return cache_root(config)
+        return os.path.join(project_root(os.path.dirname(path)), DEFAULT_NAME)
 
     # -- hover -----------------------------------------------------------------
 

@@ -373,9 +373,10 @@ def _not_repeated(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("Unable to deserialize message")
 
 
-def serve() -> None:
+def serve(use_cache: bool = True) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(OneLine())
     handler.addFilter(_not_repeated)
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    server.analyzer.use_cache = use_cache
     server.start_io()
