@@ -59,6 +59,7 @@ class SqlcheckServer(LanguageServer):
         self.published: dict[str, list[Diagnostic]] = {}  # path -> what the editor shows
         self.pending: dict[str, asyncio.TimerHandle] = {}
         self.judging = asyncio.Lock()  # one lint run at a time: the machine's cores are the editor's too
+        self.debounce = DEBOUNCE_SECONDS  # initializationOptions {"debounceSeconds": ...} changes it
 
     # -- documents -----------------------------------------------------------
 
@@ -172,6 +173,14 @@ def fenced(default: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
     return wrap
 
 
+@server.feature(types.INITIALIZE)
+@fenced(None)
+def initialize(ls: SqlcheckServer, params: types.InitializeParams) -> None:
+    options = params.initialization_options
+    if isinstance(options, dict) and isinstance(options.get("debounceSeconds"), (int, float)):
+        ls.debounce = max(0.0, min(float(options["debounceSeconds"]), 10.0))
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 @fenced(None)
 def did_open(ls: SqlcheckServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -181,7 +190,7 @@ def did_open(ls: SqlcheckServer, params: types.DidOpenTextDocumentParams) -> Non
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 @fenced(None)
 def did_change(ls: SqlcheckServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+    ls.schedule(params.text_document.uri, ls.debounce)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
