@@ -219,6 +219,10 @@ class HistoryCache:
             key = self.keys[count - 1]
             if key is None:
                 continue
+            remembered = _remembered(key, self.migration_set.directory)
+            if remembered is not None:
+                self.loaded_at = count
+                return count, remembered
             value = self.store.get(SNAPSHOT, key)
             if not isinstance(value, dict) or value.get("key") != key:
                 continue
@@ -227,7 +231,8 @@ class HistoryCache:
             except (ValueError, KeyError, TypeError, IndexError):
                 continue
             self.loaded_at = count
-            return count, catalog
+            _remember(key, self.migration_set.directory, catalog)
+            return count, catalog.fork() if _MEMORY is not None else catalog
         return 0, Catalog()
 
     def after_pair(self, count: int, catalog: Catalog) -> None:
@@ -243,6 +248,34 @@ class HistoryCache:
         except ValueError:
             return
         self.store.put(SNAPSHOT, key, {"key": key, "catalog": data})
+
+
+# Loaded snapshots kept in a long-running process (the editor's server asks
+# for it): a keystroke in the newest migration would otherwise decode the
+# same snapshot again each time. A snapshot is named by its content, so a
+# remembered one is never stale; callers get a copy-on-write fork.
+_MEMORY: dict[tuple[str, str], Catalog] | None = None
+_MEMORY_SIZE = 2
+
+
+def remember_snapshots() -> None:
+    """Keep the last loaded snapshots in memory from now on (never in the one-shot CLI)."""
+    global _MEMORY
+    if _MEMORY is None:
+        _MEMORY = {}
+
+
+def _remembered(key: str, directory: str) -> Catalog | None:
+    found = _MEMORY.get((key, directory)) if _MEMORY is not None else None
+    return found.fork() if found is not None else None
+
+
+def _remember(key: str, directory: str, catalog: Catalog) -> None:
+    if _MEMORY is None:
+        return
+    while len(_MEMORY) >= _MEMORY_SIZE:
+        del _MEMORY[next(iter(_MEMORY))]
+    _MEMORY[(key, directory)] = catalog
 
 
 def open_history_cache(store: Store, config: Any, rules: dict[str, Any],

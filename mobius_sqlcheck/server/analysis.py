@@ -8,6 +8,7 @@ its history (an edit to 002 can change what 003 means), in one lint run.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Mapping
@@ -45,6 +46,11 @@ class Analyzer:
     def __init__(self, rules: Registry | None = None, use_cache: bool = True) -> None:
         self.rules = rules if rules is not None else registry_from_environment()
         self.use_cache = use_cache
+        self._sets: dict[str, tuple[object, MigrationSet]] = {}  # directory -> (its mtime, its files)
+        if use_cache:
+            from mobius_sqlcheck.cache.history import remember_snapshots
+
+            remember_snapshots()
         self._configs: dict[str, Config] = {}
         self._catalogs: dict[str, tuple[tuple[object, ...], Catalog]] = {}
 
@@ -60,7 +66,7 @@ class Analyzer:
         if not dirs:
             return None
         directory = next(iter(dirs))
-        migration_set = load_migration_set(directory or ".")
+        migration_set = self._listed(directory or ".")
         if classify_filename(path) is not None and not any(_same(m.path, path) for m in migration_set.all_files()):
             # Open but not on disk (new, or deleted while open): judged where its name puts it.
             from mobius_sqlcheck.migrations import build_migration_set
@@ -68,6 +74,19 @@ class Analyzer:
             paths = [m.path for m in migration_set.all_files()] + migration_set.other_sql + [path]
             migration_set = build_migration_set(directory or ".", sorted(paths))
         return migration_set
+
+    def _listed(self, directory: str) -> MigrationSet:
+        """The directory's migration set, listed again only when the directory
+        changed (a file added, removed or renamed changes its mtime)."""
+        try:
+            stamp: object = os.stat(directory).st_mtime_ns
+        except OSError:
+            stamp = None
+        known = self._sets.get(directory)
+        if known is None or known[0] != stamp or stamp is None:
+            known = (stamp, load_migration_set(directory))
+            self._sets[directory] = known
+        return known[1]
 
     def judge(self, path: str, buffers: Mapping[str, Buffer]) -> Judged:
         """Lint `path` (its buffer, if open) and every later file of its history."""
@@ -77,8 +96,16 @@ class Analyzer:
         given = [path]
         if migration_set is not None:
             given = [os.path.abspath(p) for p in later_files(migration_set, path)]
-        result = lint_paths(given, config, self.rules, sources=BufferSources(buffers),
-                            cache_dir=self.cache_dir(path, config))
+        # As the lint command does: parse trees are acyclic, the cycle collector
+        # would only walk the catalog again and again during the run.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            result = lint_paths(given, config, self.rules, sources=BufferSources(buffers),
+                                cache_dir=self.cache_dir(path, config))
+        finally:
+            if was_enabled:
+                gc.enable()
         found: dict[str, list[Diagnostic]] = {p: [] for p in given}
         for diagnostic in result.diagnostics:
             found.setdefault(os.path.abspath(diagnostic.path), []).append(diagnostic)
