@@ -54,3 +54,38 @@ def test_garbage_then_a_real_request_is_answered():
     assert "result" in by_id[4]
     assert b"Traceback" not in done.stderr
     assert len(done.stderr.decode().splitlines()) == 2  # one line per bad message
+
+
+def _readme_blocks(language: str) -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### In the editor"):]
+    section = section[:section.index("\n### ", 5)]
+    return [block.split("\n", 1)[1] for block in section.split("```")[1::2] if block.startswith(language)]
+
+
+def test_the_editor_configs_in_the_readme_start_the_server():
+    """The command each README snippet names (VS Code, Helix, Zed, Neovim) answers initialize."""
+    import re
+    import tomllib
+
+    commands = []
+    [vscode, zed] = [json.loads(block) for block in _readme_blocks("json")]
+    commands.append(vscode["vscode-lspconfig.serverConfigurations"][0]["command"])
+    binary = zed["lsp"]["mobius-sqlcheck"]["binary"]
+    commands.append([binary["path"], *binary["arguments"]])
+    [helix] = [tomllib.loads(block) for block in _readme_blocks("toml")]
+    server = helix["language-server"]["mobius-sqlcheck"]
+    commands.append([server["command"], *server["args"]])
+    [lua] = _readme_blocks("lua")
+    commands.append(re.findall(r'"([^"]+)"', re.search(r"cmd = \{([^}]*)\}", lua).group(1)))
+    assert all(command == ["mobius-sqlcheck", "server"] for command in commands), commands
+    executable = Path(sys.executable).parent / "mobius-sqlcheck"  # the console script pip installed
+    stdin = b"".join([
+        _message(id=1, method="initialize", params={"processId": None, "rootUri": None, "capabilities": {}}),
+        _message(id=2, method="shutdown"),
+        _message(method="exit"),
+    ])
+    done = subprocess.run([str(executable), *commands[0][1:]], input=stdin, capture_output=True, timeout=120)
+    by_id = {r.get("id"): r for r in _responses(done.stdout)}
+    assert by_id[1]["result"]["serverInfo"]["name"] == "mobius-sqlcheck"
+    assert done.returncode == 0
