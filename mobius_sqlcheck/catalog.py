@@ -317,9 +317,10 @@ class Catalog:
         self._referrers: MutableMapping[RelationKey, frozenset[RelationKey]] = {}
         self._callers: MutableMapping[FunctionKey, frozenset[PartKey]] = {}
         self._overloads: MutableMapping[RelationKey, frozenset[FunctionKey]] = {}
+        self._dependents: MutableMapping[RelationKey, frozenset[RelationKey]] = {}  # views reading a relation
 
     _MAPS = ("tables", "indexes", "triggers", "policies", "functions", "buckets", "named", "_indexes_on",
-             "_triggers_on", "_policies_on", "_referrers", "_callers", "_overloads")
+             "_triggers_on", "_policies_on", "_referrers", "_callers", "_overloads", "_dependents")
 
     # -- forking ---------------------------------------------------------
 
@@ -362,6 +363,13 @@ class Catalog:
     def referrers_of(self, table: RelationKey) -> frozenset[RelationKey]:
         """The tables with a foreign key into `table` (itself, for a self-reference)."""
         return self._referrers.get(table, frozenset())
+
+    def dependents_of(self, relation: RelationKey) -> frozenset[RelationKey]:
+        """The views and materialized views whose query reads `relation`."""
+        return self._dependents.get(relation, frozenset())
+
+    def add_dependent(self, relation: RelationKey, view: RelationKey) -> None:
+        _add(self._dependents, relation, view)
 
     def triggers_calling(self, function: FunctionKey) -> frozenset[PartKey]:
         return self._callers.get(function, frozenset())
@@ -584,8 +592,57 @@ def _create_table_as(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
         return []
     key = nodes.relation_key(relation)
     kind: RelationKind = "materialized view" if node.get("objtype") == "OBJECT_MATVIEW" else "table"
-    catalog.tables[key] = Table(key[0], key[1], kind=kind, origin=at.origin())
+    table = Table(key[0], key[1], kind=kind, origin=at.origin())
+    catalog.tables[key] = table
+    query = node.get("query", {})
+    for name in _query_column_names(catalog, query, nodes.names(into.get("colNames"))):
+        table.columns[name] = Column(name, "", (), "", origin=at.origin())
+    _record_dependencies(catalog, key, query)
     return [ObjectRef(kind, key)]
+
+
+def _query_column_names(catalog: Catalog, query: dict, explicit: list[str]) -> list[str]:
+    """The output columns of a SELECT, as far as they can be named without
+    types: `AS` names, plain column references, `*` of one known table; an
+    explicit column list (`CREATE TABLE t (a, b) AS ...`) wins."""
+    select = query.get("SelectStmt", {})
+    names: list[str] = []
+    for item in select.get("targetList", ()):
+        target = item.get("ResTarget", {})
+        value = target.get("val", {})
+        if target.get("name"):
+            names.append(target["name"])
+        elif "ColumnRef" in value:
+            fields = value["ColumnRef"].get("fields", [])
+            if fields and "A_Star" in fields[-1]:
+                names.extend(_star_columns(catalog, select, fields))
+            elif fields and "String" in fields[-1]:
+                names.append(fields[-1]["String"].get("sval", ""))
+        elif "FuncCall" in value:
+            names.append(nodes.names(value["FuncCall"].get("funcname"))[-1])
+    return explicit + names[len(explicit):] if explicit else names
+
+
+def _star_columns(catalog: Catalog, select: dict, fields: list[dict]) -> list[str]:
+    sources = [item["RangeVar"] for item in select.get("fromClause", ()) if "RangeVar" in item]
+    if len(fields) == 1 and len(sources) != 1:
+        return []  # `*` over a join: which columns, in which order, is not worth guessing
+    if len(fields) > 1:
+        qualifier = [field.get("String", {}).get("sval") for field in fields[:-1]][-1]
+        sources = [source for source in sources
+                   if (source.get("alias", {}).get("aliasname") or source.get("relname")) == qualifier]
+    table = catalog.tables.get(nodes.relation_key(sources[0])) if len(sources) == 1 else None
+    return list(table.columns) if table is not None else []
+
+
+def _record_dependencies(catalog: Catalog, view: RelationKey, query: dict) -> None:
+    """Mark the relations a view's query reads, so DROP ... CASCADE takes the view too."""
+    for node_type, body in nodes.walk(query):
+        if node_type != "RangeVar":
+            continue
+        key = nodes.relation_key(body)
+        if key != view and key in catalog.tables:
+            catalog.add_dependent(key, view)
 
 
 def _create_view(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
@@ -593,6 +650,7 @@ def _create_view(catalog: Catalog, at: _At, node: dict) -> list[ObjectRef]:
     if key in catalog.tables:
         return []  # CREATE OR REPLACE VIEW keeps the original
     catalog.tables[key] = Table(key[0], key[1], kind="view", origin=at.origin())
+    _record_dependencies(catalog, key, node.get("query", {}))
     return [ObjectRef("view", key)]
 
 
@@ -811,7 +869,7 @@ def _drop_one(catalog: Catalog, remove_type: str, item: dict, cascade: bool) -> 
     if not parts:
         return
     if remove_type in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE"):
-        drop_relation(catalog, nodes.qualified(parts))
+        drop_relation(catalog, nodes.qualified(parts), cascade)
     elif remove_type == "OBJECT_INDEX":
         catalog.remove_index(nodes.qualified(parts))
     elif remove_type in ("OBJECT_TRIGGER", "OBJECT_POLICY"):
@@ -828,10 +886,14 @@ def _drop_one(catalog: Catalog, remove_type: str, item: dict, cascade: bool) -> 
         catalog.named.pop(("extension", (parts[-1],)), None)
 
 
-def drop_relation(catalog: Catalog, key: RelationKey) -> None:
+def drop_relation(catalog: Catalog, key: RelationKey, cascade: bool = False) -> None:
     table = catalog.tables.get(key)
     if table is None:
         return
+    if cascade:  # the views and materialized views that read it go too, with their indexes
+        for dependent in sorted(catalog.dependents_of(key)):
+            drop_relation(catalog, dependent, cascade=True)
+    catalog._dependents.pop(key, None)
     for index in catalog.indexes_on(key):
         catalog.remove_index(index.key)
     for trigger in catalog.triggers_on(key):
@@ -862,7 +924,7 @@ def drop_schema(catalog: Catalog, schema: str, cascade: bool) -> None:
     if not cascade:
         return
     for key in [key for key in catalog.tables if key[0] == schema]:
-        drop_relation(catalog, key)
+        drop_relation(catalog, key, cascade=True)
     for function_key in [key for key in catalog.functions if key.schema == schema]:
         drop_function(catalog, function_key, cascade=True)
     for policy_key in [key for key in catalog.policies if key[0] == schema]:
@@ -914,6 +976,9 @@ def rename_relation(catalog: Catalog, key: RelationKey, new_name: str) -> None:
     triggers = [catalog.remove_trigger(trigger.key) for trigger in catalog.triggers_on(key)]
     policies = [catalog.remove_policy(policy.key) for policy in catalog.policies_on(key)]
     referrers = catalog.referrers_of(key) - {key}
+    dependents = catalog._dependents.pop(key, None)
+    if dependents:
+        catalog._dependents[new_key] = dependents
     own_keys = table.foreign_keys
     catalog.set_foreign_keys(table, ())
     del catalog.tables[key]

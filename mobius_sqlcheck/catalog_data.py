@@ -54,6 +54,8 @@ def to_data(catalog: Catalog, name_of: Callable[[str], str] | None = None) -> di
         "buckets": [[b.id, {key: _value(value) for key, value in b.values.items()}, _origin(b.origin)]
                     for b in catalog.buckets.values()],
         "named": [[n.kind, list(n.key), _origin(n.origin)] for n in catalog.named.values()],
+        "dependents": [[list(key), sorted(list(view) for view in catalog.dependents_of(key))]
+                       for key in catalog.tables if catalog.dependents_of(key)],
     }
 
 
@@ -86,6 +88,9 @@ def from_data(data: dict[str, Any], path_of: Callable[[str], str] | None = None)
     for bucket_id, values, origin in data["buckets"]:
         catalog.buckets[bucket_id] = Bucket(bucket_id, {k: _value_from(v) for k, v in values.items()},
                                             _origin_from(origin))
+    for relation, views in data["dependents"]:
+        for view in views:
+            catalog.add_dependent((relation[0], relation[1]), (view[0], view[1]))
     for kind, key, origin in data["named"]:
         named_key = (key[0], key[1]) if len(key) == 2 else (key[0],)
         catalog.named[(kind, named_key)] = Named(kind, named_key, _origin_from(origin))

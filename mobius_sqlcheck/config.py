@@ -19,6 +19,8 @@ from mobius_sqlcheck.errors import UsageError
 SECTION = "tool.mobius_sqlcheck"
 SEVERITIES = ("error", "warning", "off")
 FAIL_LEVELS = ("error", "warning")
+# Who applies the migrations: our applier sets lock_timeout itself; any other runner needs it in the file.
+RUNNERS = ("mobius-sqlcheck", "other")
 
 # Keys of the tool itself. Rule options (e.g. index_name_pattern) are
 # declared by their rule (`OPTIONS`), with their defaults: see `defaults()`.
@@ -38,6 +40,8 @@ GENERAL_DEFAULTS: dict[str, Any] = {
     "lock_timeout": "3s",
     "lock_retries": 5,  # further attempts after a lock timeout, with jittered backoff
     "lease_wait_timeout": "30min",  # how long to wait for another run's lock or lease
+    "postgres_version": 15,  # the major version whose measured lock model the rules use
+    "runner": "mobius-sqlcheck",  # who applies the migrations: "mobius-sqlcheck" or "other" (MSC310)
     "cache_dir": "",  # the lint cache (default: .mobius_sqlcheck_cache/ at the project root)
 }
 
@@ -79,6 +83,8 @@ class Config:
     lock_timeout: str
     lock_retries: int
     lease_wait_timeout: str
+    postgres_version: int
+    runner: str
     cache_dir: str
     source: str | None
 
@@ -267,9 +273,20 @@ def _check_values(config: Config, source: str) -> None:
             raise UsageError(f"{source}: {SECTION}.{key}: {error}") from None
     if not 0 <= config.lock_retries <= 100:
         raise UsageError(f"{source}: {SECTION}.lock_retries must be between 0 and 100")
+    if config.runner not in RUNNERS:
+        raise UsageError(f"{source}: {SECTION}.runner must be one of {', '.join(RUNNERS)}, got {config.runner!r}")
+    _check_postgres_version(config.postgres_version, source)
     for version in config.grandfathered_duplicate_versions:
         if not version.isdigit():
             raise UsageError(f"{source}: {SECTION}.grandfathered_duplicate_versions: {version!r} is not a version number")
+
+
+def _check_postgres_version(version: int, source: str) -> None:
+    from mobius_sqlcheck.locks import measured_versions  # reads the lock data only when the key is set
+
+    if version != defaults()["postgres_version"] and version not in measured_versions():
+        known = ", ".join(str(major) for major in measured_versions())
+        raise UsageError(f"{source}: {SECTION}.postgres_version {version} has no measured lock model (known: {known})")
 
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from mobius_sqlcheck import nodes
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.config import Config
 from mobius_sqlcheck.context import (
@@ -312,13 +313,46 @@ def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, pa
             run.call(rule, migration.path, statement.start, statement, context)
 
     replayed = Replayed([], context.tables_created_in_file, [])
-    for statement in parsed.statements:
-        if reported:
-            check(statement)
-        replay_statement(catalog, statement, migration.path, replayed)
+    recreated: set[ObjectRef] = set()
+    for outer in parsed.statements:
+        for statement in [outer, *_embedded(outer, source)]:
+            if reported:
+                check(statement)
+            recreated.update(_dropped_existing(statement, catalog))
+            replay_statement(catalog, statement, migration.path, replayed)
     for failure in replayed.failures:
         run.replay_failed(failure)
-    return replayed.created
+    # An index or trigger the file drops and creates again existed before it: not created here.
+    return [(ref, origin) for ref, origin in replayed.created if ref not in recreated]
+
+
+def _embedded(statement: Statement, source: SourceFile) -> list[Statement]:
+    """The DDL inside a DO block or plpgsql function body, checked and replayed where it is written."""
+    if statement.node_type not in ("DoStmt", "CreateFunctionStmt"):
+        return []
+    from mobius_sqlcheck.plpgsql import embedded_statements  # only files with such blocks pay for it
+
+    return embedded_statements(statement, source)
+
+
+def _dropped_existing(statement: Statement, catalog: Catalog) -> list[ObjectRef]:
+    """The indexes and triggers a DROP removes that existed before it."""
+    node = statement.node
+    kind = {"OBJECT_INDEX": "index", "OBJECT_TRIGGER": "trigger"}.get(node.get("removeType", ""))
+    if statement.node_type != "DropStmt" or kind is None:
+        return []
+    refs = []
+    for item in node.get("objects", ()):
+        parts = nodes.names(item.get("List", {}).get("items"))
+        if kind == "index" and parts:
+            ref = ObjectRef("index", nodes.qualified(parts))
+        elif kind == "trigger" and len(parts) >= 2:
+            ref = ObjectRef("trigger", (*nodes.qualified(parts[:-1]), parts[-1]))
+        else:
+            continue
+        if catalog.exists(ref):
+            refs.append(ref)
+    return refs
 
 
 def _run_set_rules(run: Run, context: MigrationsContext) -> None:

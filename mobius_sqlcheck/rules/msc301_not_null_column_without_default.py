@@ -45,6 +45,8 @@ NODE_TYPES = ("AlterTableStmt",)
 HINT = ("Give it a constant DEFAULT, or add it nullable, backfill it, and set NOT NULL in a later "
         "migration.")
 _FILLS_ITSELF = ("CONSTR_IDENTITY", "CONSTR_GENERATED")
+# serial types carry a nextval() default: every existing row gets a value (a rewrite: MSC302's business).
+_SERIAL_TYPES = ("serial", "serial2", "serial4", "serial8", "smallserial", "bigserial")
 
 
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
@@ -57,7 +59,9 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
 
 
 def _not_null_without_default(column_def: dict) -> bool:
-    not_null = has_default = False
+    not_null = False
+    type_node = column_def.get("typeName") or {}
+    has_default = nodes.base_type(type_node) in _SERIAL_TYPES and len(nodes.names(type_node.get("names"))) == 1
     for item in column_def.get("constraints", ()):
         constraint = item.get("Constraint", {})
         contype = constraint.get("contype")

@@ -13,9 +13,14 @@ PostgreSQL makes without touching the rows:
   `timetz` and `interval`;
 - `cidr` to `inet`; the same type and modifiers again.
 
+- `timestamp` to plain `timestamptz` (no precision) when the file set the
+  session time zone to UTC before it (`SET [LOCAL] timezone = 'UTC'`,
+  `SET [LOCAL] TIME ZONE 'UTC'`): PostgreSQL 12+ then keeps the rows (to
+  `timestamptz(3)` it still rewrites: the trace self-check measured it).
+
 A `USING` clause other than the bare column counts as a rewrite, and so does
-`timestamp` to `timestamptz` (it keeps the rows only when the session's time
-zone is UTC). When the column's current type is unknown (a platform table)
+`timestamp` to `timestamptz` without that `SET` (the server's default time
+zone is not known here). When the column's current type is unknown (a platform table)
 the change is reported. The list was checked on PostgreSQL 15 by comparing
 the table's file node before and after each change.
 
@@ -68,19 +73,23 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
     if key is None:
         return
     table = ctx.catalog.table(key)
+    from mobius_sqlcheck.locks import session_time_zone_is_utc
+
+    utc = session_time_zone_is_utc(ctx.statements[:statement.index])
     for command in alter_table.commands(statement.node, "AT_AlterColumnType"):
         name = command.get("name", "")
         column_def = command.get("def", {}).get("ColumnDef", {})
         new_type = column_def.get("typeName") or {}
         old = table.columns.get(name) if table is not None else None
-        if old is not None and _keeps_rows(old, new_type, column_def.get("raw_default"), name):
+        if old is not None and keeps_rows(old, new_type, column_def.get("raw_default"), name, utc):
             continue
         start, end = alter_table.column_span(ctx.source, statement, name, followed_by=_TYPE_KEYWORDS)
         yield Finding(_message(name, key, old, new_type), start, end)
 
 
-def _keeps_rows(old: Column, new_type: dict, using: dict | None, column: str) -> bool:
-    """True when PostgreSQL changes only the catalog, not the rows."""
+def keeps_rows(old: Column, new_type: dict, using: dict | None, column: str, utc: bool = False) -> bool:
+    """True when PostgreSQL changes only the catalog, not the rows (`utc`:
+    the session time zone is UTC, so timestamp to timestamptz keeps them)."""
     if using is not None and nodes.names(using.get("ColumnRef", {}).get("fields"))[-1:] != [column]:
         return False
     if new_type.get("arrayBounds") or old.type_name.endswith("[]"):
@@ -89,6 +98,9 @@ def _keeps_rows(old: Column, new_type: dict, using: dict | None, column: str) ->
     new_mods = nodes.type_mods(new_type)
     if (old_base, new_base) in _RELABELS:
         return new_base != "varchar" or not new_mods
+    if utc and (old_base, new_base) == ("timestamp", "timestamptz"):
+        # Only to a plain timestamptz: with a precision the length coercion rewrites (measured on 15).
+        return not new_mods
     if old_base != new_base:
         return False
     if not new_mods or new_mods == old.type_mods:

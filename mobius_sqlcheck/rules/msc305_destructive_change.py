@@ -6,7 +6,9 @@ of a schema holding tables, `ALTER TABLE ... DROP COLUMN`, `ALTER TABLE ... RENA
 table created by an earlier migration or never created here (a platform
 table). Rollback files exist to remove things, so they are not checked; a
 table created earlier in the same file may be changed freely. `DROP TABLE IF
-EXISTS` of a table this history never created is not reported.
+EXISTS` of a table this history never created is reported too: where the
+table exists (a platform table, or one from before the history) its rows
+are lost all the same.
 
 ## Why is this bad?
 A drop loses data that no rollback can bring back. A rename breaks every
@@ -69,8 +71,9 @@ def _dropped_tables(statement: Statement, ctx: StatementContext) -> Iterator[Fin
         return
     for item in node.get("objects", ()):
         key = nodes.qualified(nodes.names(item.get("List", {}).get("items")))
-        known = ctx.catalog.table(key) is not None
-        if (known or not node.get("missing_ok")) and alter_table.is_existing(key, ctx):
+        # IF EXISTS of a table the history never created still drops it where it exists (a
+        # platform table, or one from before the history): its rows are lost all the same.
+        if alter_table.is_existing(key, ctx):
             yield Finding(f"drops table {nodes.display(key)}{_created_by(key, ctx)}: its rows are lost",
                           statement.start)
 
@@ -126,6 +129,8 @@ def _renames(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
 
 def _created_by(key: tuple[str, str], ctx: StatementContext) -> str:
     table = ctx.catalog.table(key)
-    if table is None or table.origin is None:
+    if table is None:
+        return " (not created by these migrations: a platform or pre-history table where it exists)"
+    if table.origin is None:
         return ""
     return f" (created by {os.path.basename(table.origin.path)})"

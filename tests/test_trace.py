@@ -1,0 +1,103 @@
+"""The self-check: `trace` over every rule-case directory and the bundled
+migrations on a real PostgreSQL; the static lock model's prediction must
+equal what the server did, statement by statement.
+
+Runs on the PostgreSQL that `apply --ephemeral` finds (PG_BINDIR first), and
+checks the model row of that server's major version: to check 17 too,
+`PG_BINDIR=$(python3 scripts/fetch_postgres.py 17) pytest tests/test_trace.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+import pytest
+
+from mobius_sqlcheck import tracing
+from mobius_sqlcheck.applier import ephemeral
+from mobius_sqlcheck.applier.tryout import bootstrap_platform
+from mobius_sqlcheck.cli import main
+from mobius_sqlcheck.migrations import load_migration_set
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "rule_cases"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[ephemeral.Servers, int]]:
+    servers = ephemeral.start(with_pooler=False)
+    try:
+        with psycopg.connect(servers.direct_url(), autocommit=True) as conn:
+            major = int(str(conn.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
+        yield servers, major
+    finally:
+        servers.stop()
+
+
+def _fresh_database(servers: ephemeral.Servers, name: str) -> str:
+    with psycopg.connect(servers.direct_url("postgres"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = servers.direct_url(name)
+    bootstrap_platform(url)
+    return url
+
+
+def _case_directories(tmp: Path) -> Iterator[tuple[str, Path]]:
+    for data_file in sorted(CASES.glob("*.toml")):
+        for number, case in enumerate(tomllib.loads(data_file.read_text(encoding="utf-8")).get("case", []), 1):
+            directory = tmp / f"{data_file.stem}_{number}" / case.get("directory", "migrations")
+            directory.mkdir(parents=True)
+            for name, content in case.get("files", {}).items():
+                target = directory / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content, encoding="utf-8")
+            yield f"{data_file.stem} case {number} ({case.get('name', '')})", directory
+
+
+def test_the_model_equals_the_server_on_every_rule_case_and_the_bundled_migrations(
+        server: tuple[ephemeral.Servers, int], tmp_path: Path) -> None:
+    servers, major = server
+    directories = [("the bundled migrations", ROOT / "migrations"), *_case_directories(tmp_path)]
+    disagreements, traced = [], 0
+    for number, (label, directory) in enumerate(directories):
+        url = _fresh_database(servers, f"trace_{number}")
+        for file in tracing.trace_migrations(url, load_migration_set(str(directory)), major):
+            for statement in file.statements:
+                traced += 1
+                disagreements += [f"{label}: {file.path}:{statement.line}: {statement.text!r}: {text}"
+                                  for text in statement.disagreements]
+    assert traced > 300  # the rule cases really ran, not only failed at their first statement
+    assert not disagreements, "\n".join(disagreements)
+
+
+def test_trace_the_bundled_migrations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["trace", str(ROOT / "migrations"), "--format", "json", "--seed-rows", "50"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    files = {Path(file["path"]).name: file for file in document["files"]}
+    assert all(file["error"] is None for file in files.values())
+    add_column = files["004_learning_privacy.sql"]["statements"][0]
+    assert add_column["locks"] == {"public.brands": "ACCESS EXCLUSIVE"}
+    assert "ACCESS EXCLUSIVE on an existing table" in add_column["flags"]
+    index = files["005_add_compressed_twin.sql"]["statements"][-1]
+    assert index["locks"] == {"public.brands": "SHARE"} and index["predicted_locks"] == {"public.brands": "SHARE"}
+
+
+def test_a_rewrite_is_seen_by_its_relfilenode(server: tuple[ephemeral.Servers, int], tmp_path: Path) -> None:
+    servers, major = server
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "001_init.sql").write_text("CREATE TABLE assets (asset_id int PRIMARY KEY, n int);")
+    (directory / "002_rewrite.sql").write_text("ALTER TABLE assets ALTER COLUMN n TYPE bigint;\n"
+                                               "ALTER TABLE assets ADD COLUMN note text;")
+    url = _fresh_database(servers, "trace_rewrite")
+    results = tracing.trace_migrations(url, load_migration_set(str(directory)), major, seed_rows=10)
+    change, add = results[1].statements
+    assert change.rewritten == ["public.assets"] and change.predicted_rewrites == ["public.assets"]
+    assert add.rewritten == [] and add.locks == {}  # ACCESS EXCLUSIVE already held from the first statement
+    assert change.disagreements == [] and add.disagreements == []
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM assets").fetchone() == (10,)  # seeded before 002
