@@ -81,11 +81,11 @@ class Config:
     lock_file: str
     statement_timeout: str
     lock_timeout: str
+    cache_dir: str
     lock_retries: int
     lease_wait_timeout: str
     postgres_version: int
     runner: str
-    cache_dir: str
     source: str | None
 
     def __init__(self, source: str | None = None, **values: Any) -> None:

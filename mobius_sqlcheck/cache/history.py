@@ -9,9 +9,10 @@ any), the key is chained:
                     registry, every config value that can change a finding,
                     the directory layout)
 
-so key_i names the whole history up to i. Per key the store holds the pair's
-findings before suppression (with its suppression comments), and, every
-SNAPSHOT_EVERY pairs and at the end of a run, the catalog after it. A run
+so key_i names the whole history up to i. The store holds each pair's
+findings before suppression (with its suppression comments), in packs of
+the pairs one run computed, and, every SNAPSHOT_EVERY pairs and at the end
+of a run, the catalog after a pair. A run
 reads the entries of the pairs it must report, finds the first that is
 missing, loads the latest snapshot at or before it, replays only the rest,
 and recomputes only the pairs whose entries are missing. Editing migration 3
@@ -39,7 +40,7 @@ SNAPSHOT_EVERY = 500  # pairs between two snapshots
 # The end of a run writes a snapshot only this many pairs after the one it
 # loaded: replaying a few files costs less than writing a long history's catalog.
 END_SNAPSHOT_AFTER = 16
-FINDINGS = "f"
+PACK = "p"  # the findings of a run of pairs
 SNAPSHOT = "sz"  # "z": the store compresses it
 INDEX = "i"  # small and read by every run: plain json, no orjson import
 # Config keys that change no finding of a migration file (the output format
@@ -161,13 +162,14 @@ class HistoryCache:
     def __init__(self, store: Store, base: str, migration_set: MigrationSet, sources: Any = None) -> None:
         self.store = store
         self.migration_set = migration_set
-        # Paths are stored by file name, so the directory may be spelled
-        # differently next time; a name outside the set is never resolved.
-        self._path_by_name = {m.filename: m.path for m in migration_set.all_files()}
+        self._path_by_position = [m.path for m in migration_set.forwards]
+        self._name_by_path = {path: str(position) for position, path in enumerate(self._path_by_position)}
         hashes = ContentHashes(store, migration_set.directory, sources)
         self.keys = self._chain(base, migration_set, hashes)
         hashes.save()
         self.loaded_at = 0
+        self._index_of = {key: index for index, key in enumerate(self.keys) if key is not None}
+        self._pending: list[tuple[int, str, dict]] = []  # computed entries not yet in a pack
 
     @staticmethod
     def _chain(base: str, migration_set: MigrationSet, hashes: ContentHashes) -> list[str | None]:
@@ -193,25 +195,55 @@ class HistoryCache:
     # -- names of paths --------------------------------------------------------
 
     def name_of(self, path: str) -> str:
-        name = os.path.basename(path)
-        if self._path_by_name.get(name) != path:
-            raise ValueError(f"{path} is not a file of this directory")
+        """A catalog origin's path as a snapshot stores it: the forward file's
+        position in apply order (short, and fixed by the snapshot's key, which
+        names every file before it), never a directory spelling."""
+        name = self._name_by_path.get(path)
+        if name is None:
+            raise ValueError(f"{path} is not a forward migration of this directory")
         return name
 
     def path_of(self, name: str) -> str:
-        return self._path_by_name[name]
+        return self._path_by_position[int(name)]
 
     # -- entries ---------------------------------------------------------------
 
-    def findings(self, index: int) -> dict | None:
-        key = self.keys[index]
-        value = self.store.get(FINDINGS, key) if key is not None else None
-        return value if isinstance(value, dict) and value.get("key") == key else None
+    def findings(self, needed: list[bool]) -> list[dict | None]:
+        """The cached entry of every needed pair (None where there is none).
+        Entries live in packs, each named by the key of the last pair it
+        holds: from the last pair down, each position not found yet is tried
+        as a pack's name, until every needed pair is found or none is left."""
+        found: list[dict | None] = [None] * len(self.keys)
+        wanted = {index for index, need in enumerate(needed) if need and self.keys[index] is not None}
+        lowest = min(wanted, default=len(self.keys))
+        position = len(self.keys) - 1
+        while wanted and position >= lowest:
+            key = self.keys[position]
+            if key is not None and found[position] is None:
+                for index, entry in self._pack(key):
+                    if found[index] is None:
+                        found[index] = entry
+                        wanted.discard(index)
+            position -= 1
+        return found
+
+    def _pack(self, key: str) -> list[tuple[int, dict]]:
+        value = self.store.get(PACK, key)
+        if not isinstance(value, dict) or value.get("key") != key or not isinstance(value.get("entries"), list):
+            return []
+        found = []
+        for item in value["entries"]:
+            if isinstance(item, list) and len(item) == 2 and isinstance(item[1], dict):
+                index = self._index_of.get(item[0])
+                if index is not None:
+                    found.append((index, item[1]))
+        return found
 
     def put_findings(self, index: int, entry: dict) -> None:
+        """Keep a computed pair's entry for the next pack (see after_pair)."""
         key = self.keys[index]
         if key is not None:
-            self.store.put(FINDINGS, key, {**entry, "key": key})
+            self._pending.append((index, key, entry))
 
     def resume(self, upto: int) -> tuple[int, Catalog]:
         """The latest snapshot after at most `upto` pairs: (pairs it covers, catalog)."""
@@ -236,18 +268,26 @@ class HistoryCache:
         return 0, Catalog()
 
     def after_pair(self, count: int, catalog: Catalog) -> None:
-        """Called with the catalog after `count` pairs: snapshot it when due."""
-        at_end = count == len(self.keys) and count - self.loaded_at >= END_SNAPSHOT_AFTER
+        """Called with the catalog after `count` pairs: writes the pending
+        entries as one pack every SNAPSHOT_EVERY pairs and at the end (one
+        file per pair cost milliseconds each to create), and snapshots the
+        catalog when due."""
+        last = count == len(self.keys)
+        if self._pending and (last or count % SNAPSHOT_EVERY == 0):
+            pack_key = self._pending[-1][1]
+            entries = [[key, entry] for _, key, entry in self._pending]
+            self.store.put(PACK, pack_key, {"key": pack_key, "entries": entries})
+            self._pending = []
+        at_end = last and count - self.loaded_at >= END_SNAPSHOT_AFTER
         if count % SNAPSHOT_EVERY and not at_end:
             return
         key = self.keys[count - 1]
         if key is None:
             return
         try:
-            data = to_data(catalog, self.name_of)
-        except ValueError:
+            self.store.put(SNAPSHOT, key, lambda: {"key": key, "catalog": to_data(catalog, self.name_of)})
+        except ValueError:  # an origin outside this directory's forward files: no snapshot
             return
-        self.store.put(SNAPSHOT, key, {"key": key, "catalog": data})
 
 
 # Loaded snapshots kept in a long-running process (the editor's server asks

@@ -45,8 +45,8 @@ def replay_directory_cached(run: Run, migration_set: MigrationSet, plan: Plan) -
     cache = open_history_cache(run.store, run.config, run.rules.all, migration_set, sources=run.provider)
     needed = [forward.path in run.reported or (rollback is not None and rollback.path in run.reported)
               for forward, rollback in plan]
-    entries = [_decoded(run, cache.findings(index), *plan[index]) if need else None
-               for index, need in enumerate(needed)]
+    entries = [_decoded(run, entry, *plan[index]) if entry is not None else None
+               for index, entry in enumerate(cache.findings(needed))]
     first_miss = next((index for index, need in enumerate(needed) if need and entries[index] is None), len(plan))
     start, catalog = cache.resume(first_miss)
     for index in range(start):  # covered by the snapshot: nothing to replay
