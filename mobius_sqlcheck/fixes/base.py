@@ -46,6 +46,9 @@ class FixContext(NamedTuple):
     statement: Statement | None  # the statement the finding is in
     migration_set: MigrationSet | None
     taken_versions: frozenset[str] = frozenset()  # versions already used by other new files of this run
+    # False for a rule that judges a whole file or directory (its finding is
+    # not inside a statement): its suppression must cover the file.
+    statement_scope: bool = True
 
     @property
     def text(self) -> str:
@@ -142,8 +145,9 @@ def char_offset(text: str, line: int, column: int) -> int:
 
 
 def context_for(code: str, source: SourceFile, parsed: ParsedFile, line: int, column: int,
-                migration_set: MigrationSet | None, taken_versions: frozenset[str] = frozenset()) -> FixContext:
+                migration_set: MigrationSet | None, taken_versions: frozenset[str] = frozenset(),
+                statement_scope: bool = True) -> FixContext:
     """The fix context of a finding reported at a line and column of `source`."""
     offset = source.byte_offset_of_char(char_offset(source.text, line, column))
     statement = statement_at(parsed, offset)
-    return FixContext(code, source, parsed, offset, statement, migration_set, taken_versions)
+    return FixContext(code, source, parsed, offset, statement, migration_set, taken_versions, statement_scope)

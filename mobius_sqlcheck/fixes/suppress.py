@@ -15,7 +15,7 @@ REASON_PLACEHOLDER = "TODO: why this is safe here"
 
 def fix(context: FixContext) -> Fix:
     text = context.text
-    if context.statement is not None:
+    if context.statement is not None and context.statement_scope:
         at = line_start(text, context.char(context.statement.start))
         comment = f"{indentation(text, at)}-- mobius-sqlcheck: ignore {context.code}  {REASON_PLACEHOLDER}\n"
         title = f"Suppress {context.code} for this statement"

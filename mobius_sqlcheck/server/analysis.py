@@ -164,8 +164,10 @@ class Analyzer:
 
     def fixes_at(self, source: SourceFile, diagnostic: Diagnostic) -> list[Fix]:
         parsed = parse_source(source)
+        rule = self.rules.get(diagnostic.rule)
         context = context_for(diagnostic.rule, source, parsed, diagnostic.line, diagnostic.column,
-                              self.migration_set_for(source.path))
+                              self.migration_set_for(source.path),
+                              statement_scope=rule is None or rule.scope in ("statement", "engine"))
         return fixes_for(context)
 
 
@@ -268,15 +270,13 @@ def _where(path: str, offset: int, buffers: Mapping[str, Buffer]) -> str:
     return f"{os.path.basename(path)}:{position.line}:{position.column}"
 
 
-def lock_text(statement: Statement, catalog: Catalog) -> str | None:
-    """For the lock rules: the lock the statement takes and what it blocks,
-    by the measured lock model (when this build has it)."""
-    try:
-        from mobius_sqlcheck import locks  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+def lock_text(statement: Statement, catalog: Catalog, version: int) -> str | None:
+    """For the lock rules: the lock the statement takes on each table and
+    what it blocks, by the measured lock model of PostgreSQL `version`."""
+    from mobius_sqlcheck import locks  # the model's data is loaded only when asked
+
     lines = []
-    for effect in locks.predict(statement, catalog):
+    for effect in locks.predict(statement, catalog, version):
         lines.append(f"- {locks.display_mode(effect.mode)} lock on {'.'.join(effect.table)}: blocks "
                      f"{locks.BLOCKS.get(effect.mode, 'other sessions')}"
                      + ("; rewrites the table" if effect.rewrites else "") + ("; scans it" if effect.scans else ""))

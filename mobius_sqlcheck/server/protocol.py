@@ -231,7 +231,8 @@ def hover(ls: SqlcheckServer, params: types.HoverParams) -> types.Hover | None:
         if text:
             parts.append(f"{diagnostic.message}\n\n{text}")
         if diagnostic.rule in LOCK_RULES and index is not None and catalog is not None:
-            locks = lock_text(parsed.statements[index], catalog)
+            version = ls.analyzer.config_for(source.path).postgres_version
+            locks = lock_text(parsed.statements[index], catalog, version)
             if locks:
                 parts.append(locks)
     name = name_at(source.text, char)
