@@ -396,6 +396,8 @@ def _index_table(catalog: Catalog, parts: list[str]) -> tuple[str, str] | None:
 
 def _drop(node: dict, catalog: Catalog) -> list[Use]:
     kind = node.get("removeType")
+    if kind == "OBJECT_SCHEMA":
+        return _drop_schema(node, catalog)
     uses = []
     for item in node.get("objects", ()):
         parts = nodes.names(item.get("List", {}).get("items")) if "List" in item else []
@@ -407,21 +409,35 @@ def _drop(node: dict, catalog: Catalog) -> list[Use]:
                 form = "DROP INDEX CONCURRENTLY" if node.get("concurrent") else "DROP INDEX"
                 uses.append(Use(form, {"table": [table]}))
         elif kind in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_VIEW"):
-            key = nodes.qualified(parts)
-            form = {"OBJECT_TABLE": "DROP TABLE", "OBJECT_MATVIEW": "DROP MATERIALIZED VIEW",
-                    "OBJECT_VIEW": "DROP VIEW"}[kind]
-            roles: dict[str, list[tuple[str, str]]] = {"table": [key]}
-            dropped = catalog.table(key)
-            if dropped is not None and kind == "OBJECT_TABLE":
-                targets = sorted({fk.target for fk in dropped.foreign_keys if fk.target != key})
-                if targets:
-                    roles["referenced"] = targets
-                    form = "DROP TABLE (with foreign keys)"
-            uses.append(Use(form, roles))
+            uses.append(_drop_relation(kind, nodes.qualified(parts), catalog))
         elif kind in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE") and len(parts) >= 2:
             form = {"OBJECT_TRIGGER": "DROP TRIGGER", "OBJECT_POLICY": "DROP POLICY", "OBJECT_RULE": "DROP RULE"}[kind]
             uses.append(Use(form, {"table": [nodes.qualified(parts[:-1])]}))
     return uses
+
+
+def _drop_relation(kind: str, key: tuple[str, str], catalog: Catalog) -> Use:
+    form = {"OBJECT_TABLE": "DROP TABLE", "OBJECT_MATVIEW": "DROP MATERIALIZED VIEW", "OBJECT_VIEW": "DROP VIEW"}[kind]
+    roles: dict[str, list[tuple[str, str]]] = {"table": [key]}
+    dropped = catalog.table(key)
+    if dropped is not None and kind == "OBJECT_TABLE":
+        targets = sorted({fk.target for fk in dropped.foreign_keys if fk.target != key})
+        if targets:
+            roles["referenced"] = targets
+            form = "DROP TABLE (with foreign keys)"
+    return Use(form, roles)
+
+
+_DROP_KINDS = {"table": "OBJECT_TABLE", "view": "OBJECT_VIEW", "materialized view": "OBJECT_MATVIEW"}
+
+
+def _drop_schema(node: dict, catalog: Catalog) -> list[Use]:
+    """DROP SCHEMA ... CASCADE drops each relation of the schema, with its locks."""
+    if node.get("behavior") != "DROP_CASCADE":
+        return []
+    schemas = {item.get("String", {}).get("sval", "") for item in node.get("objects", ())}
+    return [_drop_relation(_DROP_KINDS[table.kind], key, catalog) for key, table in sorted(catalog.tables.items())
+            if key[0] in schemas and table.kind in _DROP_KINDS]
 
 
 def _reindex(node: dict, catalog: Catalog) -> list[Use]:

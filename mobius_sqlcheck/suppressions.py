@@ -7,6 +7,13 @@
 `ignore-file` covers the whole file. Anything after the codes is the reason.
 A suppression that suppresses nothing, or names an unknown rule, is reported
 as MSC009.
+
+In a file that is not SQL (`.env`, YAML, TOML, Python, shell, Markdown, JS),
+the same words follow that file's own comment marker (`#`, `//`, `<!--`);
+`ignore` covers the line it ends, or the next line when it stands alone:
+
+    # mobius-sqlcheck: ignore MSC501 the staging database has no pooler
+    STAGING_URL=postgresql://app:***@staging.internal:5432/app
 """
 
 from __future__ import annotations
@@ -23,6 +30,10 @@ _DIRECTIVE = re.compile(
     r"(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*)?"
 )
 _CODE = re.compile(r"[A-Za-z]+[0-9]+")
+_TEXT_DIRECTIVE = re.compile(
+    r"(?:#|//|<!--)[ \t]*mobius-sqlcheck:[ \t]*(?P<kind>ignore-file|ignore)\b[ \t]*"
+    r"(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*)?"
+)
 
 
 class Suppression:
@@ -81,3 +92,27 @@ def _covered_statement(source: SourceFile, statements: list[Statement], offset: 
             following = (statement.start, statement.end)
             break
     return following
+
+
+def find_text_suppressions(source: SourceFile) -> list[Suppression]:
+    """Suppressions in a file that is not SQL: after `#`, `//` or `<!--`,
+    covering their line, the next one too when alone on theirs, or the file."""
+    text = source.text
+    if "mobius-sqlcheck:" not in text:
+        return []
+    found = []
+    for match in _TEXT_DIRECTIVE.finditer(text):
+        codes = [code.upper() for code in _CODE.findall(match["codes"] or "")]
+        whole_file = match["kind"] == "ignore-file"
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        end = _line_end(text, match.start())
+        if not text[line_start:match.start()].strip():  # alone on its line: the next line too
+            end = _line_end(text, end + 1)
+        span = None if whole_file else (source.byte_offset_of_char(line_start), source.byte_offset_of_char(end))
+        found.append(Suppression(codes, source.byte_offset_of_char(match.start()), whole_file, span))
+    return found
+
+
+def _line_end(text: str, position: int) -> int:
+    end = text.find("\n", min(position, len(text)))
+    return len(text) if end == -1 else end

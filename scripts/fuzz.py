@@ -3,6 +3,13 @@ tests/test_fuzz.py). Same inputs and invariants (tests/fuzzing.py).
 
     .venv/bin/python scripts/fuzz.py --minutes 10                    # hypothesis
     .venv/bin/python scripts/fuzz.py --minutes 10 --engine atheris   # libFuzzer, coverage-guided
+    .venv/bin/python scripts/fuzz.py --minutes 10 --target secrets   # the password property
+
+--target secrets: the property of tests/secrets_property.py (no piece of any
+password in any output, every direct connection reported) over random
+passwords, through the lint, a closed port and, when PgBouncer is installed,
+a real PgBouncer (started here, as tests/applier/conftest.py does) that
+refuses the password. A failing password is printed and the run exits 1.
 
 hypothesis: batches of random cases (mutated real migrations, statement
 mixes, deep nesting, random bytes) until the time is up; a failing case is
@@ -38,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, required=True, help="how long to fuzz")
     parser.add_argument("--engine", choices=("hypothesis", "atheris"), default="hypothesis")
     parser.add_argument("--batch", type=int, default=500, help="hypothesis examples per batch (default 500)")
+    parser.add_argument("--target", choices=("lint", "secrets"), default="lint",
+                        help="lint: the pipeline never crashes (default); secrets: no password in any output")
     args = parser.parse_args(argv)
     seconds = max(1, int(args.minutes * 60))
+    if args.target == "secrets":
+        return fuzz_secrets(seconds, min(args.batch, 50))
     if args.engine == "atheris":
         return fuzz_with_atheris(seconds)
     return fuzz_with_hypothesis(seconds, args.batch)
@@ -82,6 +93,50 @@ def fuzz_with_hypothesis(seconds: int, batch: int) -> int:
         elapsed = time.monotonic() - started
         print(f"{elapsed:7.0f} s  {examples} examples ({batches} batches), no failure", flush=True)
     print(f"DONE: hypothesis, {examples} examples in {time.monotonic() - started:.0f} s, no failure")
+    return 0
+
+
+# -- the password property ------------------------------------------------------------
+
+
+def fuzz_secrets(seconds: int, batch: int) -> int:
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    from mobius_sqlcheck.applier import ephemeral
+    from tests.applier.helpers import PASSWORD
+    from tests.secrets_property import PASSWORDS, check_database, check_lint, database_vocabulary, lint_vocabulary
+
+    servers = ephemeral.start(with_pooler=True, password=PASSWORD) if ephemeral.find_pgbouncer() else None
+    targets = [f"127.0.0.1:{ephemeral.free_port()}"] + ([f"127.0.0.1:{servers.pooler_port}"] if servers else [])
+    print(f"secrets for {seconds} s: lint and {', '.join(targets)}"
+          + ("" if servers else " (no PgBouncer installed: closed port only)"), flush=True)
+    vocabularies = {"lint": lint_vocabulary(), **{t: database_vocabulary(t) for t in targets}}
+    examples = 0
+
+    @settings(max_examples=batch, deadline=None, database=None, phases=[Phase.generate, Phase.shrink],
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(PASSWORDS)
+    def one_password(password: str) -> None:
+        nonlocal examples
+        examples += 1
+        check_lint(password, vocabularies["lint"])
+        for target in targets:
+            check_database(password, target, vocabularies[target])
+
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < seconds:
+            try:
+                one_password()
+            except Exception:  # noqa: BLE001 - report the shrunk failure, then stop
+                traceback.print_exc()
+                print(f"FOUND: a leaking password after {examples} examples")
+                return 1
+            print(f"{time.monotonic() - started:7.0f} s  {examples} passwords, no leak", flush=True)
+    finally:
+        if servers:
+            servers.stop()
+    print(f"DONE: secrets, {examples} passwords in {time.monotonic() - started:.0f} s, no leak")
     return 0
 
 

@@ -1,5 +1,5 @@
 """Bad input through the command line: each case has its exit code and its
-message (../shared/rules.md: 0 no error, 1 findings, 2 usage or
+message (README, Usage: 0 no error, 1 findings, 2 usage or
 configuration, never a traceback). Most run `cli.main` in-process; the
 20 MB file and the named pipe run the real command in a subprocess.
 """

@@ -57,6 +57,36 @@ def test_format_fixes_then_passes(project: Path, capsys: pytest.CaptureFixture) 
     assert main(["format"]) == 0
 
 
+def test_format_leaves_locked_migrations_as_they_are(project: Path, capsys: pytest.CaptureFixture) -> None:
+    """Formatting a locked migration would break MSC105 and, once applied, the
+    applier's checksum: `lock` then `format` must change nothing locked."""
+    migration(project, BAD)
+    assert main(["lock"]) == 0
+    (project / "migrations" / "002_b.sql").write_text(BAD)
+    (project / "migrations" / "002_b_rollback.sql").write_text(GOOD)
+    capsys.readouterr()
+    assert main(["format"]) == 1  # 002 is not locked: fixed
+    out = capsys.readouterr().out
+    assert "migrations/001_a.sql: left as is: locked in migrations/sqlcheck.sum" in out
+    assert "fixed migrations/002_b.sql" in out
+    assert (project / "migrations" / "001_a.sql").read_text() == BAD
+    assert main(["format", "migrations/001_a.sql"]) == 0
+    assert (project / "migrations" / "001_a.sql").read_text() == BAD
+    assert main(["lint", "--select", "MSC105"]) == 0
+
+
+def test_format_include_locked_warns_about_the_lock_file(project: Path, capsys: pytest.CaptureFixture) -> None:
+    migration(project, BAD)
+    assert main(["lock"]) == 0
+    capsys.readouterr()
+    assert main(["format", "--include-locked"]) == 1
+    captured = capsys.readouterr()
+    assert "fixed migrations/001_a.sql" in captured.out
+    assert "warning: formatting migrations locked in migrations/sqlcheck.sum" in captured.err
+    assert "lock --force" in captured.err
+    assert main(["lint", "--select", "MSC105"]) == 1
+
+
 def test_format_keeps_crlf_and_bom(project: Path) -> None:
     target = project / "migrations" / "001_a.sql"
     target.write_bytes(b"\xef\xbb\xbf" + BAD.replace("\n", "\r\n").encode())

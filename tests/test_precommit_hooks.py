@@ -12,6 +12,7 @@ it uses a fresh store each time.)
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -144,6 +145,61 @@ def test_connections_hook_blocks_a_direct_connection(project: Project) -> None:
                                       ".pooler.supabase.com:6543/postgres\n")
     passed = project.commit("app")
     assert passed.returncode == 0, _output(passed)
+
+
+def _readme_snippet() -> str:
+    """The README's .pre-commit-config.yaml, as a user copies it."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return text.split("```yaml\n# .pre-commit-config.yaml\n", 1)[1].split("```", 1)[0]
+
+
+def _readme_hook_ids() -> list[str]:
+    return [hook["id"] for repo in yaml.safe_load(_readme_snippet())["repos"] for hook in repo["hooks"]]
+
+
+@pytest.mark.parametrize("project", [_readme_hook_ids()], indirect=True)
+def test_readme_hooks_pass_twice_on_a_locked_repository(project: Project, hooks_repo: tuple[Path, str]) -> None:
+    """The README's snippet, its `repo` and `rev` filled in as it says (a
+    clone and a full commit hash), resolves with the real pre-commit. Then
+    `lock` and `pre-commit run --all-files`, twice: the format hook must not
+    rewrite a locked migration (the lint hook would then report MSC105, and
+    an applied migration would no longer match its checksum)."""
+    snippet = _readme_snippet()
+    assert "rev: <commit>" in snippet and "v0.1.0" not in snippet
+    repo, rev = hooks_repo
+    config = re.sub(r"repo: \S+", f"repo: {repo}", snippet, count=1).replace("rev: <commit>", f"rev: {rev}")
+    project.write(".pre-commit-config.yaml", config)
+    unformatted = "create   table brands (brand_id uuid primary key, name text not null);\n"
+    project.write("migrations/001_create_brands.sql", unformatted)
+    project.write("migrations/001_create_brands_rollback.sql", "drop   table if exists brands;\n")
+    locked = project.run(sys.executable, "-m", "mobius_sqlcheck", "lock")
+    assert locked.returncode == 0, _output(locked)
+    _git(project.root, "add", "-A")
+    for attempt in (1, 2):
+        done = project.run(sys.executable, "-m", "pre_commit", "run", "--all-files")
+        assert done.returncode == 0, f"run {attempt}:\n{_output(done)}"
+        assert _output(done).count("Passed") == 3, _output(done)
+    assert (project.root / "migrations/001_create_brands.sql").read_text() == unformatted
+    # What is not locked is still formatted.
+    project.write("migrations/002_add_logo.sql", "alter   table brands add column logo text;\n")
+    project.write("migrations/002_add_logo_rollback.sql", "alter table brands drop column logo;\n")
+    _git(project.root, "add", "-A")
+    fixed = project.run(sys.executable, "-m", "pre_commit", "run", "--all-files")
+    assert fixed.returncode != 0 and "files were modified by this hook" in _output(fixed)
+    assert (project.root / "migrations/002_add_logo.sql").read_text() != "alter   table brands add column logo text;\n"
+
+
+@pytest.mark.parametrize("project", [["mobius-sqlcheck-connections"]], indirect=True)
+def test_connections_hook_prints_one_summary_per_run(project: Project) -> None:
+    """Without require_serial, pre-commit splits many files into one batch
+    per core, and each batch prints its own summary."""
+    for number in range(40):
+        project.write(f"app/settings_{number:02d}.env", f"DATABASE_URL=postgresql://app:pw@db{number}.internal:5432/app\n")
+    _git(project.root, "add", "-A")
+    done = project.run(sys.executable, "-m", "pre_commit", "run", "--all-files", "--verbose")
+    assert done.returncode != 0
+    summaries = re.findall(r"\d+ files checked", _output(done))
+    assert summaries == ["41 files checked"], _output(done)  # 40 files and the pre-commit config
 
 
 # -- the manifest and this repository's own config ------------------------------------------

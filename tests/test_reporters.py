@@ -1,4 +1,4 @@
-"""The output contract of ../shared/rules.md: JSON shape, SARIF 2.1.0, GitHub annotations."""
+"""The output contract (README, Usage): JSON shape, SARIF 2.1.0, GitHub annotations."""
 
 from __future__ import annotations
 

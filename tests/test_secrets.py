@@ -1,4 +1,4 @@
-"""Never a password in any output (../shared/rules.md): every command, every
+"""Never a password in any output (the README's promise): every command, every
 format, every error path, and every file the tool writes.
 
 A distinctive password is put where each command meets one: in files the

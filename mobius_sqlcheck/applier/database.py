@@ -53,11 +53,21 @@ def resolve_url(explicit: str | None, environ: Mapping[str, str] = os.environ) -
     )
 
 
-def make_target(url: str) -> Target:
+def url_source(explicit: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """Where resolve_url found the URL, to name it in an error."""
+    if explicit:
+        return "--database-url"
+    return "DATABASE_URL" if environ.get("DATABASE_URL") else "SUPABASE_URL"
+
+
+def make_target(url: str, source: str = "--database-url") -> Target:
+    """Never quotes a malformed URL: it may be all password."""
     try:
+        connstr.check_strict(url)
         info = connstr.parse(url)
     except connstr.ConnStrError as error:
-        raise UsageError(f"invalid database URL: {error}") from None
+        where = f" at character {error.position}" if error.position else ""
+        raise UsageError(f"the connection string in {source} is malformed{where}: {error.reason}") from None
     secrets = tuple(s for s in (info.password,) if s)
     return Target(url.strip(), safe_text(url.strip(), secrets), secrets)
 

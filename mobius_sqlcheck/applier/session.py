@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from types import FrameType
 
-from mobius_sqlcheck.applier.database import Database, check_policy, make_target, resolve_url
+from mobius_sqlcheck.applier.database import Database, check_policy, make_target, resolve_url, url_source
 from mobius_sqlcheck.applier.output import FORMATS, Reporter
 from mobius_sqlcheck.applier.runner import Settings
 from mobius_sqlcheck.config import Config, load_config
@@ -93,7 +93,7 @@ def open_session(args: argparse.Namespace, command: str) -> Session:
     config, migration_set = load_migrations(args)
     stop_on_signals()
     reporter = Reporter(command, args.format)
-    target = make_target(resolve_url(args.database_url))
+    target = make_target(resolve_url(args.database_url), url_source(args.database_url))
     reporter.database = target.display
     reporter.note(f"database: {target.display}")
     for problem in check_policy(target, config.pooler_port, list(config.allowed_hosts), args.allow_direct):

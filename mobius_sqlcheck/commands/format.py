@@ -3,6 +3,11 @@
 Exits 1 when it changed a file (or, with `--check`, would change one), as
 fixers do under pre-commit: the commit stops so the fix can be reviewed and
 staged. Line ends (CRLF or LF) and a UTF-8 byte-order mark are kept.
+
+A migration listed in its directory's lock file is left as is: its checksum
+is in the lock file (MSC105) and, once applied, in the database's history
+(`status` shows it modified, `apply` refuses it). `--include-locked`
+formats it anyway, and says which lock file must then be rewritten.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="SQL files or directories (default: the configured migrations directory)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read (default: found upwards)")
+    parser.add_argument("--include-locked", action="store_true",
+                        help="also format migrations listed in the lock file (the lock file must then be rewritten)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,6 +39,15 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     paths = sql_files(args.paths or [config.migrations])
+    locked = locked_paths(paths, config.lock_file)
+    if args.include_locked:
+        for lock in sorted({lock for lock in locked.values()}):
+            print(f"warning: formatting migrations locked in {lock}: rewrite it with `mobius-sqlcheck lock --force` "
+                  "(and never reformat a migration already applied)", file=sys.stderr)
+    else:
+        for path in locked:
+            print(f"{path}: left as is: locked in {locked[path]}")
+        paths = [path for path in paths if path not in locked]
     originals, unreadable = _read_all(paths)
     results = fix_texts({path: _to_lf(text) for path, text in originals.items()},
                         Settings(extra_config=config.sqlfluff_config or None))
@@ -62,6 +78,35 @@ def sql_files(paths: list[str]) -> list[str]:
         else:
             raise UsageError(f"no such file or directory: {path}")
     return list(dict.fromkeys(found))
+
+
+def locked_paths(paths: list[str], lock_file: str) -> dict[str, str]:
+    """The paths listed in their directory's lock file -> that lock file."""
+    from mobius_sqlcheck import lockfile
+
+    locks: dict[str, set[str]] = {}
+    found: dict[str, str] = {}
+    for path in paths:
+        lock = lockfile.lock_path(os.path.dirname(path) or ".", lock_file)
+        if lock not in locks:
+            try:
+                read = lockfile.read(lock)
+            except lockfile.LockFileError:  # conflicted (MSC109 reports it): its names still count
+                locks[lock] = _names_in(lock)
+            else:
+                locks[lock] = set(read.entries) if read else set()
+        if os.path.basename(path) in locks[lock]:
+            found[path] = lock
+    return found
+
+
+def _names_in(lock: str) -> set[str]:
+    """File names on the lines of a lock file that does not parse (a merge conflict)."""
+    try:
+        with open(lock, encoding="utf-8", errors="replace") as handle:
+            return {line.split()[0] for line in handle if line.strip() and not line.startswith(("<", "=", ">"))}
+    except OSError:
+        return set()
 
 
 def _walk(directory: str) -> list[str]:

@@ -58,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if gc_was_enabled:
             gc.enable()
+    if result.files == 0:
+        raise UsageError(f"nothing to lint in {', '.join(paths)}: looked for migrations, "
+                         "other .sql files and text files the connection-string scan reads "
+                         "(.env*, .yaml, .toml, .json, .py, .sh, .md, ...); found none")
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     for notice in result.notices:

@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"not a directory: {directory}")
     path = lockfile.lock_path(directory, config.lock_file)
     migration_set = load_migration_set(directory)
+    if not lockfile.locked_files(migration_set):
+        raise UsageError(f"no migrations in {directory}: nothing to lock")
     try:
         new = lockfile.build(migration_set)
     except lockfile.LockFileError as error:

@@ -10,8 +10,8 @@ from mobius_sqlcheck.applier.session import add_common_arguments, open_session
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Schema drift: run the README's four verification queries (tables, indexes, triggers, storage "
-        "buckets; plus columns) and compare them with the catalog of the applied migrations. Reports "
+        "Schema drift: read the live tables, columns, indexes, triggers and storage buckets of your "
+        "database and compare them with what the applied migrations create. Reports "
         "missing, unexpected and mismatched objects. Exit 1 on any difference."
     )
     add_common_arguments(parser)

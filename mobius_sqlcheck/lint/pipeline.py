@@ -34,7 +34,7 @@ from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, build_migrat
 from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, Statement, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Registry, Rule, all_rules
 from mobius_sqlcheck.source import ReadProblem, SourceFile
-from mobius_sqlcheck.suppressions import Suppression, find_suppressions
+from mobius_sqlcheck.suppressions import Suppression, find_suppressions, find_text_suppressions
 
 if TYPE_CHECKING:
     from mobius_sqlcheck.cache.store import Store
@@ -368,6 +368,11 @@ def _run_file_rules(run: Run, migration: MigrationFile, source: SourceFile | Non
 
 
 def _run_text_rules(run: Run, source: SourceFile) -> None:
+    if source.path not in run.suppressions and not source.path.lower().endswith(".sql"):
+        suppressions = find_text_suppressions(source)
+        if suppressions:
+            run.suppressions[source.path] = suppressions
+            run.keep(source)
     context = TextContext(run.config, source)
     for rule in run.rules.by_scope.get("text", ()):
         run.call(rule, source.path, 0, context)
@@ -398,5 +403,24 @@ def _to_diagnostic(run: Run, raw: RawFinding) -> Diagnostic:
     else:  # a file-level finding on an unreadable file (or no file at all)
         line = column = end_line = end_column = 1
     hint = redacted(raw.hint) if raw.hint else raw.hint
+    message = redacted(raw.message)
+    if source is not None and _inside_a_password(source, line, column):
+        message = f"{raw.rule.name}: a finding inside what looks like a password (its text is not shown)"
     return Diagnostic(raw.path, line, column, end_line, end_column, raw.rule.code, raw.rule.name,
-                      run.rules.severity[raw.rule.code], redacted(raw.message), hint)
+                      run.rules.severity[raw.rule.code], message, hint)
+
+
+def _inside_a_password(source: SourceFile, line: int, column: int) -> bool:
+    """A `'` in a password ends an SQL string, and what follows becomes
+    tokens a rule may quote (an identifier, the text near a syntax error)."""
+    starts = source.line_starts()
+    if line > len(starts):
+        return False
+    end = starts[line] if line < len(starts) else len(source.data)
+    text = source.data[starts[line - 1]:end].decode("utf-8", "replace")
+    lowered = text.lower()
+    if "://" not in lowered and "password" not in lowered:
+        return False
+    from mobius_sqlcheck.connstr import is_secret_at
+
+    return is_secret_at(text, column - 1, column)

@@ -1,4 +1,4 @@
-"""The JSON contract of ../shared/rules.md: one object, stable keys."""
+"""The JSON contract (docs/rules.md, README "Usage"): one object, stable keys."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ from mobius_sqlcheck import __version__
 from mobius_sqlcheck.diagnostics import LintResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/mobius/mobius_sqlcheck"
+# No `informationUri`: the project has no public home yet, and SARIF readers
+# show the link to users; a placeholder would send them nowhere.
 
 
 def render(result: LintResult, colour: bool = False) -> str:
@@ -22,7 +23,6 @@ def render(result: LintResult, colour: bool = False) -> str:
             "tool": {"driver": {
                 "name": "mobius-sqlcheck",
                 "version": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": [_rule(rule) for rule in rules],
             }},
             "columnKind": "unicodeCodePoints",

@@ -11,11 +11,13 @@ at all (libpq then uses 5432), or Supabase's direct host
 (`allowed_hosts`, default localhost, 127.0.0.1, ::1). Placeholders such as
 `[password]`, `<port>`, `${DB_PORT}` or `{{ port }}` are not findings, and
 prose that mentions port 5432 is not a connection string. The message shows
-the string with its password replaced by `***`.
+the string with its password replaced by `***`. A line is exempted by a
+comment in that file's syntax on it or on the line before:
+`# mobius-sqlcheck: ignore MSC501 <reason>` (`//` and `<!-- -->` too).
 
 ## Why is this bad?
-Mobius runs on serverless functions: each instance opens its own
-connections. Direct connections (port 5432) count against Postgres's
+When your project runs on serverless functions, each instance opens its
+own connections. Direct connections (port 5432) count against Postgres's
 `max_connections` and run out under load; the transaction pooler (Supavisor
 on 6543) multiplexes them. One forgotten `.env.production` with 5432 is
 enough for an outage.
