@@ -380,3 +380,19 @@ def test_the_one_file_hook_imports_only_what_it_uses(tmp_path: Path) -> None:
         modules = set(done.stdout.strip().splitlines()[-1].split(","))
         assert "mobius_sqlcheck.cache.history" in modules  # the cache was used
         assert not [name for name in _HEAVY if name in modules], sorted(name for name in _HEAVY if name in modules)
+
+
+def test_the_cache_stores_no_password(tmp_path: Path) -> None:
+    """A message quoting a connection string's password is stored redacted."""
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "001_a.sql").write_text("CREATE TABLE t (id int);\nSELEC 'postgresql://u:Sup3rSecretPw@db.example.com:5432/x';\n",
+                                         encoding="utf-8")
+    cache = tmp_path / "cache"
+    out = _same([str(directory)], Config(), cache)
+    assert "Sup3rSecretPw" not in out
+    assert _same([str(directory)], Config(), cache) == out  # warm: the stored, redacted message
+    for entry in _entries(cache):
+        data = entry.read_bytes()
+        assert b"Sup3rSecretPw" not in data and b"Sup3rSecretPw" not in __import__("zlib").decompress(
+            data.partition(b"\n")[2]) if entry.parent.parent.name.endswith("z") else b"Sup3rSecretPw" not in data

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from mobius_sqlcheck.catalog import Catalog
 from mobius_sqlcheck.context import RollbackContext
+from mobius_sqlcheck.diagnostics import redacted
 from mobius_sqlcheck.lint.findings import RawFinding
 from mobius_sqlcheck.lint.pipeline import Run, _lint_file, placed_on_rollback
 from mobius_sqlcheck.lint.sources import Prefetcher
@@ -146,7 +147,12 @@ def _entry(run: Run, forward: MigrationFile, rollback: MigrationFile | None, fou
         for raw in found.raws:
             if raw.path not in roles:
                 return None  # a finding in another file: not this pair's to keep
-            raws.append([raw.rule.code, roles[raw.path], raw.start, raw.end, raw.message, raw.hint])
+            # Stored redacted (the output redacts again, to the same text): a
+            # password quoted by a message never reaches the cache directory.
+            message, hint = redacted(raw.message), redacted(raw.hint) if raw.hint else raw.hint
+            if redacted(message) != message or (hint and redacted(hint) != hint):
+                return None
+            raws.append([raw.rule.code, roles[raw.path], raw.start, raw.end, message, hint])
         entry[part] = raws
         entry[part + "s"] = {roles[path]: [[s.codes, s.offset, s.whole_file, s.span] for s in suppressions]
                              for path, suppressions in found.suppressions.items() if path in roles}
