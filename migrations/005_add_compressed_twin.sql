@@ -30,7 +30,6 @@ ALTER TABLE public.brands
 VALIDATE CONSTRAINT brands_compressed_twin_token_budget_check;
 
 -- The Vision path looks up only brands that already have a twin.
--- mobius-sqlcheck: ignore MSC306 brands holds one row per customer brand (hundreds), so the SHARE lock lasts milliseconds; applied in production before the rule existed
 CREATE INDEX IF NOT EXISTS idx_brands_compressed_twin
 ON public.brands (brand_id)
 WHERE compressed_twin IS NOT NULL;

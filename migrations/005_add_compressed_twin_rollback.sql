@@ -5,7 +5,6 @@
 ALTER TABLE IF EXISTS public.brands
 DROP CONSTRAINT IF EXISTS brands_compressed_twin_token_budget_check;
 
--- mobius-sqlcheck: ignore MSC307 brands is small (one row per customer brand): the ACCESS EXCLUSIVE lock is brief
 DROP INDEX IF EXISTS public.idx_brands_compressed_twin;
 
 ALTER TABLE IF EXISTS public.brands DROP COLUMN IF EXISTS compressed_twin;

@@ -19,6 +19,7 @@ from mobius_sqlcheck.errors import UsageError
 SECTION = "tool.mobius_sqlcheck"
 SEVERITIES = ("error", "warning", "off")
 FAIL_LEVELS = ("error", "warning")
+SUPABASE_HISTORY_MODES = ("read", "write")  # applier/supabase_history.py
 # Who applies the migrations: our applier sets lock_timeout itself; any other runner needs it in the file.
 RUNNERS = ("mobius-sqlcheck", "other")
 
@@ -28,6 +29,7 @@ GENERAL_DEFAULTS: dict[str, Any] = {
     "migrations": "migrations",
     "select": (),  # empty: every rule on by default
     "ignore": (),
+    "per_file_ignores": {},  # glob -> codes or prefixes, e.g. {"005_*.sql" = ["MSC306"]}
     "severity": {},
     "fail_on": "error",
     "pooler_port": 6543,
@@ -42,6 +44,8 @@ GENERAL_DEFAULTS: dict[str, Any] = {
     "lease_wait_timeout": "30min",  # how long to wait for another run's lock or lease
     "postgres_version": 15,  # the major version whose measured lock model the rules use
     "runner": "mobius-sqlcheck",  # who applies the migrations: "mobius-sqlcheck" or "other" (MSC310)
+    # "write": apply also records each migration in the Supabase CLI's history
+    "supabase_history": "read",
     "cache_dir": "",  # the lint cache (default: .mobius_sqlcheck_cache/ at the project root)
 }
 
@@ -68,6 +72,7 @@ class Config:
     migrations: str
     select: tuple[str, ...]
     ignore: tuple[str, ...]
+    per_file_ignores: Mapping[str, tuple[str, ...]]
     severity: Mapping[str, str]
     fail_on: str
     index_name_pattern: str
@@ -86,6 +91,7 @@ class Config:
     lease_wait_timeout: str
     postgres_version: int
     runner: str
+    supabase_history: str
     source: str | None
 
     def __init__(self, source: str | None = None, **values: Any) -> None:
@@ -124,7 +130,7 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(value)
     if isinstance(value, Mapping):
-        return MappingProxyType(dict(value))
+        return MappingProxyType({key: _frozen(item) for key, item in value.items()})
     return value
 
 
@@ -255,10 +261,16 @@ def _check_values(config: Config, source: str) -> None:
 
     if config.fail_on not in FAIL_LEVELS:
         raise UsageError(f"{source}: {SECTION}.fail_on must be one of {', '.join(FAIL_LEVELS)}")
+    if config.supabase_history not in SUPABASE_HISTORY_MODES:
+        raise UsageError(f"{source}: {SECTION}.supabase_history must be one of {', '.join(SUPABASE_HISTORY_MODES)}")
     if not 0 < config.pooler_port < 65536:
         raise UsageError(f"{source}: {SECTION}.pooler_port must be a TCP port (1-65535)")
     for key in ("select", "ignore"):
         expand_selectors(getattr(config, key), f"{SECTION}.{key}")
+    for glob, codes in config.per_file_ignores.items():
+        if not isinstance(codes, (list, tuple)) or not all(isinstance(code, str) for code in codes):
+            raise UsageError(f"{source}: {SECTION}.per_file_ignores.{glob} must be a list of rule codes")
+        expand_selectors(codes, f"{SECTION}.per_file_ignores.{glob}")
     for code, level in config.severity.items():
         expand_selectors([code], f"{SECTION}.severity.{code}")
         if level not in SEVERITIES:

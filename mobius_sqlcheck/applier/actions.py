@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, NoReturn
 
-from mobius_sqlcheck.applier import history, indexes, plan
+from mobius_sqlcheck.applier import catalog_report, history, indexes, plan, supabase_history
 from mobius_sqlcheck.applier.errors import safe_text
 from mobius_sqlcheck.applier.lintgate import lint_errors, refusal_message
 from mobius_sqlcheck.applier.output import format_ms
 from mobius_sqlcheck.applier.runner import Job, MigrationFailed, Runner
 from mobius_sqlcheck.applier.script import load_script
 from mobius_sqlcheck.applier.session import Session
-from mobius_sqlcheck.applier.verify import Difference, compare, expected_shape, read_live
+from mobius_sqlcheck.applier.verify import Difference, SchemaShape, compare, expected_shape, read_live
 from mobius_sqlcheck.errors import OperationFailed, UsageError
 
 
@@ -47,6 +47,28 @@ def read_entries(session: Session) -> list[plan.Entry]:
     return plan.entries(session.migration_set, rows)
 
 
+def read_cli_rows(session: Session) -> dict[str, supabase_history.CliRow]:
+    """The Supabase CLI's history by version; empty when the CLI never ran here."""
+    with session.db.errors_reported("cannot read the Supabase CLI's history"):
+        return supabase_history.read_all(session.db.conn)
+
+
+def applied_by_cli_only(entries: list[plan.Entry], rows: dict[str, supabase_history.CliRow]) -> list[plan.Entry]:
+    """Pending for us, yet the Supabase CLI applied them."""
+    return [e for e in entries if e.state == plan.PENDING and supabase_history.row_for(rows, e.version, e.name)]
+
+
+def check_not_cli_migrated(session: Session, entries: list[plan.Entry]) -> None:
+    """Refuse to run again what `supabase db push` already ran."""
+    clash = applied_by_cli_only(entries, read_cli_rows(session))
+    if clash:
+        names = ", ".join(e.label for e in clash)
+        fail(session, f"refusing to apply: the Supabase CLI already applied {names} to this database "
+                      f"({supabase_history.TABLE}), and mobius_sqlcheck's history does not record them, so they "
+                      "would run twice. Record them first: mobius-sqlcheck baseline --from-supabase "
+                      "(with the same --database-url)")
+
+
 def check_lint(session: Session) -> None:
     errors = [safe_text(e) for e in lint_errors(session.config, session.migration_set.directory)]
     if errors:
@@ -60,8 +82,10 @@ def apply_pending(session: Session, target: int | None = None, dry_run: bool = F
     reporter = session.reporter
     if not skip_lint:
         check_lint(session)
+    entries = read_entries(session)
+    check_not_cli_migrated(session, entries)
     try:
-        todo = plan.to_apply(read_entries(session), target)
+        todo = plan.to_apply(entries, target)
     except OperationFailed as error:
         fail(session, str(error))
     if not todo:
@@ -157,11 +181,21 @@ def _rollback_jobs(session: Session, chosen: list[plan.Entry]) -> list[Job]:
 def status(session: Session) -> int:
     reporter = session.reporter
     entries = read_entries(session)
+    cli_rows = read_cli_rows(session)
+    cli_states = []
     for entry in entries:
         detail = f"applied {entry.row.applied_at:%Y-%m-%d %H:%M:%S%z} by {entry.row.applied_by}" if entry.row else ""
         if entry.out_of_order:
             detail = "sorts before an applied migration"
+        if cli_rows:
+            cli = supabase_history.describe(cli_rows, entry.version, entry.name,
+                                            entry.migration.path if entry.migration else None)
+            cli_states.append({"file": entry.label, "supabase_cli": cli})
+            detail = f"{detail}; {cli}" if detail else cli
         reporter.migration(entry.state, entry.label, entry.version, entry.name, detail=detail)
+    if cli_rows:
+        _report_cli_rows(session, entries, cli_rows)
+        reporter.extra["supabase_cli"] = cli_states
     counts = {state: sum(1 for e in entries if e.state == state) for state in (plan.APPLIED, plan.PENDING, plan.MODIFIED, plan.MISSING)}
     invalid = read_invalid_indexes(session)
     for index in invalid:
@@ -171,6 +205,18 @@ def status(session: Session) -> int:
     reporter.note(", ".join(f"{n} {state}" for state, n in counts.items()) + (f", {len(invalid)} invalid index(es)" if invalid else ""))
     off = len(entries) - counts[plan.APPLIED] + len(invalid)
     return 1 if off else 0
+
+
+def _report_cli_rows(session: Session, entries: list[plan.Entry], rows: dict[str, supabase_history.CliRow]) -> None:
+    matched = {e.version for e in entries if e.migration and supabase_history.row_for(rows, e.version, e.name)}
+    for row in rows.values():
+        if row.version not in matched:
+            session.reporter.note(f"note: the Supabase CLI's history has {row.version}_{row.name or '?'}, which is "
+                                  "not among the migration files")
+    clash = applied_by_cli_only(entries, rows)
+    if clash:
+        session.reporter.note(f"note: {len(clash)} migration(s) applied by the Supabase CLI are not in "
+                              "mobius_sqlcheck's history: run `mobius-sqlcheck baseline --from-supabase`")
 
 
 INVALID_INDEX_ADVICE = (
@@ -200,10 +246,19 @@ def verify(session: Session) -> int:
         reporter.note("note: no migration history: comparing with every migration file")
         expected = expected_shape(session.migration_set, None)
     with session.db.errors_reported("cannot read the live schema"):
-        differences = compare(expected, read_live(session.db.conn))
+        live = read_live(session.db.conn)
+    differences = compare(expected, live)
     differences += [Difference("invalid", f"index {index.qualified}", f"on {index.table}: {INVALID_INDEX_ADVICE}")
                     for index in read_invalid_indexes(session)]
+    _report_side_by_side(session, expected, live)
     return _report_differences(session, differences)
+
+
+def _report_side_by_side(session: Session, expected: SchemaShape, live: SchemaShape) -> None:
+    """The four catalog queries answered, beside what the migrations say."""
+    for line in catalog_report.side_by_side(expected, live):
+        session.reporter.note(line)
+    session.reporter.extra["catalog"] = catalog_report.as_json(expected, live)
 
 
 def _report_differences(session: Session, differences: list[Difference]) -> int:
@@ -241,3 +296,39 @@ def baseline(session: Session, to_version: int) -> int:
         action = "baselined" if (entry.version, entry.name) in recorded else "skipped"
         reporter.migration(action, entry.label, entry.version, entry.name)
     return 0
+
+
+def baseline_from_supabase(session: Session) -> int:
+    """Record the migrations the Supabase CLI applied, after checking that the
+    statements it recorded are still those of each file."""
+    reporter = session.reporter
+    entries = read_entries(session)
+    rows = read_cli_rows(session)
+    if not rows:
+        fail(session, f"nothing to baseline from: {supabase_history.TABLE} does not exist or is empty "
+                      "(the Supabase CLI never migrated this database)")
+    chosen = applied_by_cli_only(entries, rows)
+    if not chosen:
+        reporter.note("nothing to baseline: every migration the Supabase CLI applied is recorded")
+        return 0
+    problems = [problem for entry in chosen if (problem := _cli_problem(entry, rows))]
+    if problems:
+        fail(session, "refusing to baseline from the Supabase CLI's history; nothing was recorded:\n  "
+             + "\n  ".join(problems), {"message": "statements differ", "problems": problems})
+    runner = Runner(session.db, session.settings, reporter)
+    runner.prepare()
+    recorded = runner.record_baseline([(e.version, e.name, e.checksum or "") for e in chosen])
+    for entry in chosen:
+        action = "baselined" if (entry.version, entry.name) in recorded else "skipped"
+        reporter.migration(action, entry.label, entry.version, entry.name, detail="applied by the Supabase CLI")
+    return 0
+
+
+def _cli_problem(entry: plan.Entry, rows: dict[str, supabase_history.CliRow]) -> str | None:
+    row = supabase_history.row_for(rows, entry.version, entry.name)
+    assert row is not None and entry.migration is not None
+    if row.statements is None:
+        return (f"{entry.label}: the Supabase CLI recorded no statements to check it against (an old CLI); "
+                "check the schema and use `baseline --to VERSION`")
+    mismatch = supabase_history.first_mismatch(row.statements, supabase_history.file_statements(entry.migration.path))
+    return mismatch.render(entry.label) if mismatch else None

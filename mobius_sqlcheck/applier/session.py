@@ -49,7 +49,8 @@ class Session:
     @property
     def settings(self) -> Settings:
         return Settings(statement_timeout=self.config.statement_timeout, lock_timeout=self.config.lock_timeout,
-                        lock_retries=self.config.lock_retries, wait_timeout=self.config.lease_wait_timeout)
+                        lock_retries=self.config.lock_retries, wait_timeout=self.config.lease_wait_timeout,
+                        supabase_history=self.config.supabase_history)
 
 
 def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:

