@@ -529,6 +529,12 @@ def timed_rows(steps: list[tuple[str, Callable[[], Row]]]) -> list[Row]:
     return rows
 
 
+def _server_row(seed: int, workdir: Path, ctx: Context, quick: bool) -> Row:
+    from bench.server_bench import server_row  # it imports this module
+
+    return server_row(seed, workdir, ctx, 10 if quick else HOOK_HISTORY_MIGRATIONS)
+
+
 def run_benchmark(files: int, runs: int, seed: int, quick: bool) -> list[str]:
     """Generate the corpora, measure every row, and return the report's lines."""
     format_files, scale_sizes = (10, [20, 40]) if quick else (200, [100, 1_000, 10_000])
@@ -552,6 +558,7 @@ def run_benchmark(files: int, runs: int, seed: int, quick: bool) -> list[str]:
                 ("format check cold vs warm", lambda: format_row(format_corpus, ctx)),
                 ("hook on a warm 3,000-file history vs import pglast",
                  lambda: warm_hook_row(seed, workdir, ctx, 10 if quick else HOOK_HISTORY_MIGRATIONS)),
+                ("editor server on a warm 3,000-file history vs the hook", lambda: _server_row(seed, workdir, ctx, quick)),
             ]
         )
         progress("whole corpus warm vs cold vs squawk")

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "baseline": "record migrations that were applied by hand",
     "cache": "manage the lint cache (`cache clean` deletes it)",
     "trace": "apply on a throwaway PostgreSQL and show the locks each statement takes",
+    "server": "the language server for editors (LSP over stdio)",
 }
 
 

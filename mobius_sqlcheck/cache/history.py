@@ -118,8 +118,10 @@ class ContentHashes:
 
     RACY_NS = 2_000_000_000
 
-    def __init__(self, store: Store, directory: str) -> None:
+    def __init__(self, store: Store, directory: str, sources: Any = None) -> None:
         self.store = store
+        # Editor buffers (BufferSources.buffered): their text is hashed, not the file's.
+        self.buffered: Any = getattr(sources, "buffered", None)
         self.key = _hash(b"content hashes", os.path.abspath(directory or ".").encode())
         value = store.get(INDEX, self.key)
         known = value.get("files") if isinstance(value, dict) and value.get("key") == self.key else None
@@ -129,6 +131,12 @@ class ContentHashes:
 
     def of(self, path: str) -> bytes:
         """The digest of the regular file at `path`; OSError if it is not one."""
+        buffer = self.buffered(path) if self.buffered is not None else None
+        if buffer is not None:
+            name = os.path.basename(path)
+            if name in self.known:
+                self.seen[name] = self.known[name]  # the file on disk is unchanged by an open buffer
+            return blake2b(buffer, digest_size=20).hexdigest().encode()
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(f"{path}: not a regular file")
@@ -151,12 +159,12 @@ class ContentHashes:
 class HistoryCache:
     """The keys of one migrations directory's pairs, and their entries."""
 
-    def __init__(self, store: Store, base: str, migration_set: MigrationSet) -> None:
+    def __init__(self, store: Store, base: str, migration_set: MigrationSet, sources: Any = None) -> None:
         self.store = store
         self.migration_set = migration_set
         self._path_by_position = [m.path for m in migration_set.forwards]
         self._name_by_path = {path: str(position) for position, path in enumerate(self._path_by_position)}
-        hashes = ContentHashes(store, migration_set.directory)
+        hashes = ContentHashes(store, migration_set.directory, sources)
         self.keys = self._chain(base, migration_set, hashes)
         hashes.save()
         self.loaded_at = 0
@@ -243,6 +251,10 @@ class HistoryCache:
             key = self.keys[count - 1]
             if key is None:
                 continue
+            remembered = _remembered(key, self.migration_set.directory)
+            if remembered is not None:
+                self.loaded_at = count
+                return count, remembered
             value = self.store.get(SNAPSHOT, key)
             if not isinstance(value, dict) or value.get("key") != key:
                 continue
@@ -251,7 +263,8 @@ class HistoryCache:
             except (ValueError, KeyError, TypeError, IndexError):
                 continue
             self.loaded_at = count
-            return count, catalog
+            _remember(key, self.migration_set.directory, catalog)
+            return count, catalog.fork() if _MEMORY is not None else catalog
         return 0, Catalog()
 
     def after_pair(self, count: int, catalog: Catalog) -> None:
@@ -277,8 +290,36 @@ class HistoryCache:
             return
 
 
+# Loaded snapshots kept in a long-running process (the editor's server asks
+# for it): a keystroke in the newest migration would otherwise decode the
+# same snapshot again each time. A snapshot is named by its content, so a
+# remembered one is never stale; callers get a copy-on-write fork.
+_MEMORY: dict[tuple[str, str], Catalog] | None = None
+_MEMORY_SIZE = 2
+
+
+def remember_snapshots() -> None:
+    """Keep the last loaded snapshots in memory from now on (never in the one-shot CLI)."""
+    global _MEMORY
+    if _MEMORY is None:
+        _MEMORY = {}
+
+
+def _remembered(key: str, directory: str) -> Catalog | None:
+    found = _MEMORY.get((key, directory)) if _MEMORY is not None else None
+    return found.fork() if found is not None else None
+
+
+def _remember(key: str, directory: str, catalog: Catalog) -> None:
+    if _MEMORY is None:
+        return
+    while len(_MEMORY) >= _MEMORY_SIZE:
+        del _MEMORY[next(iter(_MEMORY))]
+    _MEMORY[(key, directory)] = catalog
+
+
 def open_history_cache(store: Store, config: Any, rules: dict[str, Any],
-                       migration_set: MigrationSet, layout: str = DEFAULT_LAYOUT) -> HistoryCache:
+                       migration_set: MigrationSet, layout: str = DEFAULT_LAYOUT, sources: Any = None) -> HistoryCache:
     base = _hash(store.version.encode(), config_fingerprint(config).encode(),
                  registry_fingerprint(rules).encode(), layout.encode())
-    return HistoryCache(store, base, migration_set)
+    return HistoryCache(store, base, migration_set, sources)

@@ -43,7 +43,7 @@ def replay_directory_cached(run: Run, migration_set: MigrationSet, plan: Plan) -
     from mobius_sqlcheck.cache.history import open_history_cache
 
     assert run.store is not None
-    cache = open_history_cache(run.store, run.config, run.rules.all, migration_set)
+    cache = open_history_cache(run.store, run.config, run.rules.all, migration_set, sources=run.provider)
     needed = [forward.path in run.reported or (rollback is not None and rollback.path in run.reported)
               for forward, rollback in plan]
     entries = [_decoded(run, entry, *plan[index]) if entry is not None else None

@@ -159,9 +159,9 @@ def lint_paths(paths: list[str], config: Config, rules: Registry | None = None,
     """Lint `paths` with `config`, the rules of `rules` (default: the
     built-in ones) and files read from `sources` (default: the disk). With
     `cache_dir`, the history cache there is used and updated (files from
-    the disk only: see mobius_sqlcheck.cache)."""
+    the disk, or editor buffers over it: see mobius_sqlcheck.cache)."""
     run = Run(config, all_rules() if rules is None else rules, sources or DiskSources())
-    if cache_dir is not None and isinstance(run.provider, DiskSources):
+    if cache_dir is not None and (isinstance(run.provider, DiskSources) or getattr(run.provider, "on_disk", False)):
         from mobius_sqlcheck.cache.history import tool_version
         from mobius_sqlcheck.cache.store import Store
 
