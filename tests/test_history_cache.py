@@ -21,7 +21,6 @@ from mobius_sqlcheck.catalog import Catalog, Table
 from mobius_sqlcheck.catalog_data import from_data, to_data
 from mobius_sqlcheck.config import Config, config_from_table
 from mobius_sqlcheck.lint import lint_paths
-from mobius_sqlcheck.migrations import load_migration_set
 from mobius_sqlcheck.parse import parse_source
 from mobius_sqlcheck.lint.replay import replay
 from mobius_sqlcheck.reporters import renderer
@@ -101,7 +100,8 @@ def test_catalog_round_trip(tmp_path: Path) -> None:
     for paths in _catalog_histories(tmp_path):
         catalog = _replayed(paths)
         data = orjson.loads(orjson.dumps(to_data(catalog, os.path.basename)))
-        loaded = from_data(data, lambda name: str(paths[0].parent / name))
+        directory = paths[0].parent
+        loaded = from_data(data, lambda name, directory=directory: str(directory / name))
         assert _state(loaded) == _state(catalog)
         # A loaded catalog replays on exactly as the original does.
         for catalog_after in (catalog, loaded):

@@ -26,7 +26,8 @@ from __future__ import annotations
 import os
 import stat
 import time
-from typing import Any, Callable
+from collections.abc import Mapping
+from typing import Any
 
 from mobius_sqlcheck import __version__
 from mobius_sqlcheck.cache.store import Store, blake2b
@@ -85,7 +86,7 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def registry_fingerprint(rules: dict[str, Any]) -> str:
+def registry_fingerprint(rules: Mapping[str, Any]) -> str:
     """The rules and where they come from: an extra rule package changes findings."""
     parts = []
     for code, rule in sorted(rules.items()):
@@ -318,7 +319,7 @@ def _remember(key: str, directory: str, catalog: Catalog) -> None:
     _MEMORY[(key, directory)] = catalog
 
 
-def open_history_cache(store: Store, config: Any, rules: dict[str, Any],
+def open_history_cache(store: Store, config: Any, rules: Mapping[str, Any],
                        migration_set: MigrationSet, layout: str = DEFAULT_LAYOUT, sources: Any = None) -> HistoryCache:
     base = _hash(store.version.encode(), config_fingerprint(config).encode(),
                  registry_fingerprint(rules).encode(), layout.encode())

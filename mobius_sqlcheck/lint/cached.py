@@ -12,7 +12,7 @@ output is the same bytes with or without the cache."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from mobius_sqlcheck.catalog import Catalog
 from mobius_sqlcheck.context import RollbackContext
@@ -81,7 +81,10 @@ def replay_directory_cached(run: Run, migration_set: MigrationSet, plan: Plan) -
     return catalog
 
 
-def _capture(run: Run, work: Callable[[], object]) -> tuple[object, Found]:
+_Value = TypeVar("_Value")
+
+
+def _capture(run: Run, work: Callable[[], _Value]) -> tuple[_Value, Found]:
     """Run `work` with the run's findings set aside: what it records is returned instead."""
     saved = run.raw, run.suppressions, run.internal_errors
     run.raw, run.suppressions, run.internal_errors = [], {}, 0
@@ -99,17 +102,21 @@ def _check_pair(run: Run, forward: MigrationFile, rollback: MigrationFile | None
     when it must not be cached)."""
     done, found_forward = _capture(run, lambda: _lint_file(run, forward, migration_set, catalog, prefetcher,
                                                            check=True))
-    created, _ = done  # type: ignore[misc]
+    created, _ = done
     found_rollback = found_pair = _NOTHING
     if rollback is not None:
         after_rollback = catalog.fork()
         _, found_rollback = _capture(run, lambda: _lint_file(run, rollback, migration_set, after_rollback,
                                                              prefetcher, check=True))
         context = RollbackContext(run.config, forward, rollback, created, catalog, after_rollback)
-        _, found_pair = _capture(run, lambda: [run.call(rule, _DEFAULT_PATH, 0, context)
-                                               for rule in run.rules.by_scope.get("rollback", ())])
+        _, found_pair = _capture(run, lambda: _run_rollback_rules(run, context))
     _hand_over(run, forward, rollback, found_forward, found_rollback, found_pair)
     return _entry(run, forward, rollback, found_forward, found_rollback, found_pair)
+
+
+def _run_rollback_rules(run: Run, context: RollbackContext) -> None:
+    for rule in run.rules.by_scope.get("rollback", ()):
+        run.call(rule, _DEFAULT_PATH, 0, context)
 
 
 def _hand_over(run: Run, forward: MigrationFile, rollback: MigrationFile | None, found_forward: Found,
