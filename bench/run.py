@@ -42,6 +42,9 @@ TARGET_VS_FLOOR = 2.0
 TARGET_HOOK = 1.5
 TARGET_WARM_FORMAT = 0.05
 TARGET_RSS_MB = 150
+TARGET_WARM_VS_SQUAWK = 0.1
+TARGET_SNAPSHOT_SHARE = 0.10  # one catalog snapshot against the corpus's own size
+HOOK_HISTORY_MIGRATIONS = 1_500  # with their rollbacks: a 3,000-file history
 RSS_TARGET_FILES = 10_000  # the RSS target is stated for a 10,000-file corpus
 
 LINT_EXIT_CODES = (0, 1)  # 1 only means "findings"; anything else is a failure
@@ -230,7 +233,7 @@ def corpus_label(corpus: Path) -> str:
 
 def squawk_row(corpus: Path, ctx: Context) -> Row:
     """Whole-corpus lint against squawk on the very same .sql files."""
-    label = f"whole corpus, {corpus_label(corpus)}: lint / squawk"
+    label = f"whole corpus, {corpus_label(corpus)}, cold cache: lint / squawk"
     squawk = find_squawk()
     if squawk is None:
         return missing_row(label, "squawk not installed (pip install squawk-cli)", TARGET_VS_SQUAWK)
@@ -330,6 +333,90 @@ def format_row(corpus: Path, ctx: Context) -> Row:
     return comparison_row(label, ("warm", warm), ("cold", cold), TARGET_WARM_FORMAT)
 
 
+# -- the history cache ------------------------------------------------------------------
+
+
+def warm_cache(cmd: list[str], ctx: Context) -> None:
+    """Fill the cache with one run of `cmd` (from empty)."""
+    empty_cache(ctx)
+    checked(cmd, ctx, LINT_EXIT_CODES)
+
+
+def measure_rounds(commands: dict[str, tuple[list[str], Callable[[], None]]], ctx: Context) -> dict[str, Timing]:
+    """Like measure_interleaved, but each command says how to prepare its run
+    (cold: empty the cache; warm: leave it) instead of always emptying it."""
+    samples: dict[str, list[Sample]] = {name: [] for name in commands}
+    for round_number in range(ctx.runs + 1):
+        for name, (cmd, prepare) in commands.items():
+            prepare()
+            sample = checked(cmd, ctx, LINT_EXIT_CODES)
+            if round_number > 0:
+                samples[name].append(sample)
+    return {name: Timing(values) for name, values in samples.items()}
+
+
+def warm_hook_row(seed: int, workdir: Path, ctx: Context, migrations: int = HOOK_HISTORY_MIGRATIONS) -> Row:
+    """(a) The hook on one new migration appended to a 3,000-file history whose
+    cache is warm: each round appends a different migration (the previous one
+    removed), so no round finds its own file cached."""
+    history = workdir / "hook-history"
+    generate(history, migrations, seed, rollbacks=True)
+    label = f"hook, {corpus_label(history)} + 1 new migration, warm cache: lint it / python -c 'import pglast'"
+    appended = history / f"{migrations + 1:04d}_appended_change.sql"
+    rounds = iter(range(1_000_000))
+
+    def new_migration() -> None:
+        appended.write_text(f"-- round {next(rounds)}\nCREATE TABLE appended_change (id bigint PRIMARY KEY);\n"
+                            "ALTER TABLE appended_change ENABLE ROW LEVEL SECURITY;\n", encoding="utf-8")
+
+    try:
+        warm_cache(lint_cmd("--format", "json", str(history)), ctx)
+        timings = measure_rounds({
+            "ours": (lint_cmd(str(appended)), new_migration),
+            "pglast": ([PYTHON, "-c", "import pglast"], lambda: None),
+        }, ctx)
+    except CommandFailed as error:
+        return missing_row(label, f"failed ({error})", TARGET_HOOK)
+    finally:
+        shutil.rmtree(history)
+    return comparison_row(label, ("lint", timings["ours"]), ("import", timings["pglast"]), TARGET_HOOK)
+
+
+def warm_corpus_rows(corpus: Path, ctx: Context) -> list[Row]:
+    """(b) The whole corpus on a warm cache, against the same run cold and against squawk."""
+    label = f"whole corpus, {corpus_label(corpus)}"
+    cmd = lint_cmd("--format", "json", str(corpus))
+    squawk = find_squawk()
+    commands: dict[str, tuple[list[str], Callable[[], None]]] = {
+        "cold": (cmd, lambda: empty_cache(ctx)),
+        "warm": (cmd, lambda: None),  # the cold run just before filled it
+    }
+    if squawk is not None:
+        commands["squawk"] = ([squawk, "--reporter", "json", *sql_files(corpus)], lambda: None)
+    try:
+        timings = measure_rounds(commands, ctx)
+    except CommandFailed as error:
+        return [missing_row(f"{label}: warm / cold cache", f"failed ({error})", TARGET_WARM_VS_SQUAWK)]
+    rows = [comparison_row(f"{label}: warm / cold cache", ("warm", timings["warm"]), ("cold", timings["cold"]),
+                           TARGET_WARM_VS_SQUAWK)]
+    rows[0].target, rows[0].result = "—", "—"  # no target of its own: the squawk row below has it
+    if squawk is None:
+        rows.append(missing_row(f"{label}: warm cache / squawk", "squawk not installed", TARGET_WARM_VS_SQUAWK))
+    else:
+        rows.append(comparison_row(f"{label}: warm cache / squawk", ("warm", timings["warm"]),
+                                   ("squawk", timings["squawk"]), TARGET_WARM_VS_SQUAWK))
+    return rows
+
+
+def directory_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def largest_snapshot_bytes(root: Path) -> int:
+    snapshots = [p.stat().st_size for p in (root / "history" / "sz").rglob("*") if p.is_file()]
+    return max(snapshots, default=0)
+
+
 @dataclass
 class ScalePoint:
     """One corpus size of the scaling table."""
@@ -338,21 +425,49 @@ class ScalePoint:
     migrations: int
     timing: Timing | None
     error: str = ""
+    warm: Timing | None = None  # at RSS_TARGET_FILES: the same lint on a warm cache
+    cache_bytes: int = 0  # the cache a cold run leaves
+    snapshot_bytes: int = 0  # its largest catalog snapshot
+    corpus_bytes: int = 0
 
 
-def scale_point(files: int, seed: int, workdir: Path, ctx: Context) -> ScalePoint:
+def scale_point(files: int, seed: int, workdir: Path, ctx: Context, with_cache: bool = False) -> ScalePoint:
     """Lint a corpus of `files` .sql files (half migrations, half rollbacks), ctx.runs times."""
     migrations = files // 2
     corpus = workdir / f"scale-{files}"
     generate(corpus, migrations, seed, rollbacks=True)
     cmd = lint_cmd("--format", "json", str(corpus))
+    point = ScalePoint(files, migrations, None, corpus_bytes=directory_bytes(corpus))
     try:
-        timing = measure_interleaved({"ours": (cmd, LINT_EXIT_CODES)}, ctx, warm_up=False)["ours"]
+        point.timing = measure_interleaved({"ours": (cmd, LINT_EXIT_CODES)}, ctx, warm_up=False)["ours"]
+        if with_cache:
+            warm_cache(cmd, ctx)
+            point.cache_bytes = directory_bytes(ctx.cache_dir)
+            point.snapshot_bytes = largest_snapshot_bytes(ctx.cache_dir)
+            point.warm = measure_rounds({"warm": (cmd, lambda: None)}, ctx)["warm"]
     except CommandFailed as error:
-        return ScalePoint(files, migrations, None, f"failed ({error})")
+        point.error = f"failed ({error})"
+        point.timing = None
     finally:
         shutil.rmtree(corpus)  # 10,000 files: do not keep them around for the next size
-    return ScalePoint(files, migrations, timing)
+    return point
+
+
+def cache_lines(points: list[ScalePoint]) -> list[str]:
+    """(d) peak RSS warm, (e) the cache's size on disk, at RSS_TARGET_FILES."""
+    lines = ["| files | peak RSS cold | peak RSS warm | cache on disk | largest snapshot / corpus | target | result |",
+             "|---:|---:|---:|---:|---:|---|---|"]
+    for point in points:
+        if point.warm is None or point.timing is None:
+            continue
+        share = point.snapshot_bytes / point.corpus_bytes if point.corpus_bytes else 0.0
+        rss_ok = max(point.timing.peak_rss_mb, point.warm.peak_rss_mb) <= TARGET_RSS_MB
+        ok = rss_ok and share <= TARGET_SNAPSHOT_SHARE
+        lines.append(f"| {point.files:,} | {point.timing.peak_rss_mb:.0f} MB | {point.warm.peak_rss_mb:.0f} MB "
+                     f"| {point.cache_bytes / 1e6:.1f} MB (corpus {point.corpus_bytes / 1e6:.1f} MB) "
+                     f"| {point.snapshot_bytes / 1e6:.2f} MB = {share:.1%} "
+                     f"| ≤ {TARGET_RSS_MB} MB; snapshot ≤ {TARGET_SNAPSHOT_SHARE:.0%} | {'PASS' if ok else 'MISS'} |")
+    return lines
 
 
 def marginal_ms(point: ScalePoint, previous: ScalePoint | None) -> str:
@@ -415,6 +530,8 @@ def tool_versions() -> str:
 def make_context(workdir: Path, runs: int) -> Context:
     """Children import the repository's package, use a private cache and find no pyproject.toml."""
     env = dict(os.environ)
+    # A user's Python keeps its .pyc files: compiling every module on every run is not what they pay.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     cache_dir = workdir / "cache"
     env["MOBIUS_SQLCHECK_CACHE_DIR"] = str(cache_dir)
@@ -436,6 +553,12 @@ def timed_rows(steps: list[tuple[str, Callable[[], Row]]]) -> list[Row]:
     return rows
 
 
+def _server_row(seed: int, workdir: Path, ctx: Context, quick: bool) -> Row:
+    from bench.server_bench import server_row  # it imports this module
+
+    return server_row(seed, workdir, ctx, 10 if quick else HOOK_HISTORY_MIGRATIONS)
+
+
 def run_benchmark(files: int, runs: int, seed: int, quick: bool) -> list[str]:
     """Generate the corpora, measure every row, and return the report's lines."""
     format_files, scale_sizes = (10, [20, 40]) if quick else (200, [100, 1_000, 10_000])
@@ -448,7 +571,7 @@ def run_benchmark(files: int, runs: int, seed: int, quick: bool) -> list[str]:
         generate(format_corpus, format_files // 2, seed, rollbacks=True)
         rows = timed_rows(
             [
-                ("whole corpus vs squawk", lambda: squawk_row(corpus, ctx)),
+                ("whole corpus (cold cache) vs squawk", lambda: squawk_row(corpus, ctx)),
                 ("whole corpus vs parse floor", lambda: floor_row(corpus, ctx)),
                 ("single-file hook vs import pglast",
                  lambda: hook_row(f"hook, {corpus_label(corpus)}: lint one file / python -c 'import pglast'",
@@ -458,16 +581,22 @@ def run_benchmark(files: int, runs: int, seed: int, quick: bool) -> list[str]:
                                   REPOSITORY_HOOK_FILE, ctx)),
                 ("layout detection on the hook", lambda: detection_row(REPOSITORY_HOOK_FILE, ctx)),
                 ("format check cold vs warm", lambda: format_row(format_corpus, ctx)),
+                ("hook on a warm 3,000-file history vs import pglast",
+                 lambda: warm_hook_row(seed, workdir, ctx, 10 if quick else HOOK_HISTORY_MIGRATIONS)),
+                ("editor server on a warm 3,000-file history vs the hook", lambda: _server_row(seed, workdir, ctx, quick)),
             ]
         )
+        progress("whole corpus warm vs cold vs squawk")
+        rows += warm_corpus_rows(corpus, ctx)
         points = []
         for size in scale_sizes:
             progress(f"scaling: {size:,} files")
-            points.append(scale_point(size, seed, workdir, ctx))
+            points.append(scale_point(size, seed, workdir, ctx, with_cache=size == scale_sizes[-1]))
     title = "## mobius-sqlcheck benchmark" + (" (--quick: tiny sizes, numbers not meaningful)" if quick else "")
     plural = "run" if runs == 1 else "runs"
     header = [title, "", f"{runs} {plural} per measurement, seed {seed}; {tool_versions()}.", ""]
-    return header + comparison_table(rows) + ["", "### Scaling", ""] + scaling_table(points)
+    return (header + comparison_table(rows) + ["", "### Scaling (cold cache)", ""] + scaling_table(points)
+            + ["", "### The history cache at scale", ""] + cache_lines(points))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,11 +4,14 @@ catalog after each migration, keyed by content).
 
 Only the records are stored; the reverse links are derived again on load by
 the catalog's own primitives. A storage.buckets value the linter could not
-know (`UNKNOWN`) is stored as {"unknown": true}.
+know (`UNKNOWN`) is stored as {"unknown": true}. An origin's path is stored
+as `name_of` names it and read back through `path_of` (the history cache
+stores file names, so the directory may be spelled another way next run).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mobius_sqlcheck.catalog import (
@@ -31,7 +34,13 @@ from mobius_sqlcheck.nodes import UNKNOWN
 FORMAT = 1  # bump when the shape below changes
 
 
-def to_data(catalog: Catalog) -> dict[str, Any]:
+def to_data(catalog: Catalog, name_of: Callable[[str], str] | None = None) -> dict[str, Any]:
+    def _origin(origin: Origin | None) -> list[Any] | None:
+        return _stored_origin(origin, name_of)
+
+    def _table(table: Table) -> dict[str, Any]:
+        return _stored_table(table, name_of)
+
     return {
         "format": FORMAT,
         "tables": [_table(table) for table in catalog.tables.values()],
@@ -50,7 +59,13 @@ def to_data(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def from_data(data: dict[str, Any]) -> Catalog:
+def from_data(data: dict[str, Any], path_of: Callable[[str], str] | None = None) -> Catalog:
+    def _origin_from(data: list[Any] | None) -> Origin | None:
+        return _loaded_origin(data, path_of)
+
+    def _table_from(item: dict[str, Any]) -> Table:
+        return _loaded_table(item, path_of)
+
     if data.get("format") != FORMAT:
         raise ValueError(f"catalog data of format {data.get('format')!r}, expected {FORMAT}")
     catalog = Catalog()
@@ -82,7 +97,10 @@ def from_data(data: dict[str, Any]) -> Catalog:
     return catalog
 
 
-def _table(table: Table) -> dict[str, Any]:
+def _stored_table(table: Table, name_of: Callable[[str], str] | None) -> dict[str, Any]:
+    def _origin(origin: Origin | None) -> list[Any] | None:
+        return _stored_origin(origin, name_of)
+
     return {
         "schema": table.schema, "name": table.name, "kind": table.kind, "temporary": table.temporary,
         "external": table.external, "origin": _origin(table.origin), "rls_enabled": table.rls_enabled,
@@ -95,7 +113,10 @@ def _table(table: Table) -> dict[str, Any]:
     }
 
 
-def _table_from(item: dict[str, Any]) -> Table:
+def _loaded_table(item: dict[str, Any], path_of: Callable[[str], str] | None) -> Table:
+    def _origin_from(data: list[Any] | None) -> Origin | None:
+        return _loaded_origin(data, path_of)
+
     table = Table(item["schema"], item["name"], item["kind"], item["temporary"], item["external"],
                   _origin_from(item["origin"]))
     table.rls_enabled, table.rls_forced = item["rls_enabled"], item["rls_forced"]
@@ -108,12 +129,16 @@ def _table_from(item: dict[str, Any]) -> Table:
     return table
 
 
-def _origin(origin: Origin | None) -> list[Any] | None:
-    return [origin.path, origin.offset] if origin is not None else None
+def _stored_origin(origin: Origin | None, name_of: Callable[[str], str] | None) -> list[Any] | None:
+    if origin is None:
+        return None
+    return [origin.path if name_of is None else name_of(origin.path), origin.offset]
 
 
-def _origin_from(data: list[Any] | None) -> Origin | None:
-    return Origin(data[0], data[1]) if data is not None else None
+def _loaded_origin(data: list[Any] | None, path_of: Callable[[str], str] | None) -> Origin | None:
+    if data is None:
+        return None
+    return Origin(data[0] if path_of is None else path_of(data[0]), data[1])
 
 
 def _value(value: Any) -> Any:

@@ -31,7 +31,9 @@ COMMANDS: dict[str, str] = {
     "rollback": "roll back applied migrations with their rollback files",
     "verify": "compare the live database with what the migrations create",
     "baseline": "record migrations that were applied by hand",
+    "cache": "manage the lint cache (`cache clean` deletes it)",
     "trace": "apply on a throwaway PostgreSQL and show the locks each statement takes",
+    "server": "the language server for editors (LSP over stdio)",
 }
 
 

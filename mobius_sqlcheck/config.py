@@ -54,6 +54,7 @@ GENERAL_DEFAULTS: dict[str, Any] = {
     "runner": "mobius-sqlcheck",  # who applies the migrations: "mobius-sqlcheck" or "other" (MSC310)
     # "write": apply also records each migration in the Supabase CLI's history
     "supabase_history": "read",
+    "cache_dir": "",  # the lint cache (default: .mobius_sqlcheck_cache/ at the project root)
 }
 
 
@@ -102,6 +103,7 @@ class Config:
     lock_file: str
     statement_timeout: str
     lock_timeout: str
+    cache_dir: str
     lock_retries: int
     lease_wait_timeout: str
     postgres_version: int
@@ -252,6 +254,8 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
     config = config.replace(migrations=tuple(_relative_to(d, base) for d in config.migration_directories))
     if config.rollbacks:
         config = config.replace(rollbacks=_relative_to(config.rollbacks, base))
+    if config.cache_dir:
+        config = config.replace(cache_dir=_relative_to(config.cache_dir, base))
     if config.sqlfluff_config:
         config = config.replace(sqlfluff_config=_relative_to(config.sqlfluff_config, base))
         if not os.path.isfile(config.sqlfluff_config):

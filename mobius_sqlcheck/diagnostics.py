@@ -75,6 +75,7 @@ class LintResult:
 
             rules = all_rules()
         self.rules: Mapping[str, Any] = rules  # code -> Rule: the registry the run used
+        self.notices: list[str] = []  # one line each, for stderr (e.g. a cache that cannot be written)
         self.layouts: dict[str, str] = dict(layouts or {})  # migrations directory -> the layout in force
         self.dialect_skipped = dialect_skipped  # another database's variants of migrations, skipped by name
 

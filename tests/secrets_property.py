@@ -166,8 +166,13 @@ def project(files: dict[str, str]):
         (root / "migrations" / "001_notes_rollback.sql").write_text(ROLLBACK, encoding="utf-8")
         for name, text in files.items():
             (root / name).write_text(text, encoding="utf-8")
-        saved = {key: os.environ.get(key) for key in ("MOBIUS_SQLCHECK_LOG_DIR", "DATABASE_URL")}
+        saved = {key: os.environ.get(key) for key in ("MOBIUS_SQLCHECK_LOG_DIR", "DATABASE_URL",
+                                                      "MOBIUS_SQLCHECK_CACHE_DIR")}
         os.environ["MOBIUS_SQLCHECK_LOG_DIR"] = str(root / "logs")
+        # The lint cache is named by hex digests, whose digits a substring scan
+        # would take for pieces of a password; it stores messages redacted
+        # (tests/test_history_cache.py), so it lives outside the scanned root.
+        os.environ["MOBIUS_SQLCHECK_CACHE_DIR"] = root_name + "-cache"
         os.environ.pop("DATABASE_URL", None)
         try:
             with contextlib.chdir(root):

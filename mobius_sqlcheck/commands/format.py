@@ -22,7 +22,7 @@ from mobius_sqlcheck.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 _BOM = "\ufeff"
 # Directories never worth walking into (virtualenvs, caches, VCS data).
 _SKIP_DIRS = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache",
-              ".pytest_cache", ".mobius-sqlcheck-cache", "build", "dist"}
+              ".pytest_cache", ".mobius_sqlcheck_cache", "build", "dist"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -30,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--format-check", action="store_true",
                         help="also report sqlfluff findings (rule MSC005; same as format_check = true)")
+    parser.add_argument("--fix", action="store_true",
+                        help="apply the mechanical fixes (MSC301, MSC306, MSC308) to files the lock file does not record")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the lint cache (.mobius_sqlcheck_cache/)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        result = lint_paths(paths, config, rules)
+        cache_dir = None if args.no_cache else _cache_root(config)
+        result = lint_paths(paths, config, rules, cache_dir=cache_dir)
+        if args.fix and _fix(result, config):
+            result = lint_paths(paths, config, rules, cache_dir=cache_dir)  # what is left after the fixes
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -58,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
                          "(.env*, .yaml, .toml, .json, .py, .sh, .md, ...); found none")
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
+    for notice in result.notices:
+        print(f"mobius-sqlcheck: notice: {notice}", file=sys.stderr)
     sys.stdout.write(renderer(args.format)(result, colour=colour))
     if args.sarif_file:
         _write(args.sarif_file, renderer("sarif")(result))
@@ -72,6 +81,22 @@ def default_paths(config: Config) -> list[str]:
     from mobius_sqlcheck.layouts import find_migrations_directory
 
     return [find_migrations_directory(".")]
+
+
+def _fix(result, config: Config) -> bool:
+    """Apply the mechanical fixes; says what it did on stderr. True if a file changed."""
+    from mobius_sqlcheck.fixes.apply import fix_findings
+
+    done = fix_findings(result.diagnostics, config)
+    for line in done:
+        print(f"mobius-sqlcheck: {line}", file=sys.stderr)
+    return any(": fixed " in line for line in done)
+
+
+def _cache_root(config: Config) -> str:
+    from mobius_sqlcheck.cache.location import cache_root
+
+    return cache_root(config)
 
 
 def configure(args: argparse.Namespace, rules: Registry | None = None) -> Config:

@@ -1,6 +1,6 @@
 """The result cache: one small JSON file per (file content, config, versions) key.
 
-Directory: `$MOBIUS_SQLCHECK_CACHE_DIR`, else `.mobius-sqlcheck-cache/` in
+Directory: `$MOBIUS_SQLCHECK_CACHE_DIR`, else `.mobius_sqlcheck_cache/` in
 the project root (the nearest directory up from the working directory with a
 pyproject.toml or .git). It ignores itself in git, as ruff's and pytest's
 caches do, and is safe to delete at any time. A cache that cannot be written
@@ -11,27 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
-ENV_VAR = "MOBIUS_SQLCHECK_CACHE_DIR"
-DEFAULT_NAME = ".mobius-sqlcheck-cache"
+from mobius_sqlcheck.cache.location import DEFAULT_NAME, ENV_VAR, project_root
+
 _SUBDIR = "sqlfluff"
 
 
 def cache_dir() -> str:
     configured = os.environ.get(ENV_VAR)
     return configured if configured else os.path.join(project_root(), DEFAULT_NAME)
-
-
-def project_root(start: str = ".") -> str:
-    directory = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(directory, "pyproject.toml")) or os.path.exists(os.path.join(directory, ".git")):
-            return directory
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return os.path.abspath(start)
-        directory = parent
 
 
 def _entry_path(root: str, key: str) -> str:
@@ -52,6 +40,8 @@ def put(root: str, key: str, value: dict) -> None:
     try:
         _prepare(root)
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        import tempfile
+
         # Write-then-rename: parallel runs (pre-commit, CI matrix) never read half an entry.
         descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:

@@ -12,7 +12,7 @@ from mobius_sqlcheck.migrations import is_migrations_directory, list_sql_files
 
 # Directories never worth walking into when a directory is given.
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
-              ".hypothesis", ".tox", "build", "dist", ".mobius-sqlcheck-cache"}
+              ".hypothesis", ".tox", "build", "dist", ".mobius_sqlcheck_cache"}
 # Files scanned by the text rules when found by walking a directory.
 _TEXT_SUFFIXES = (".env", ".yaml", ".yml", ".toml", ".py", ".sh", ".bash", ".md", ".json", ".ini",
                   ".cfg", ".conf", ".txt", ".js", ".ts", ".properties", ".tf", ".example")

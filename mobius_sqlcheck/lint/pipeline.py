@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
@@ -36,6 +37,9 @@ from mobius_sqlcheck.rules import Registry, Rule, all_rules
 from mobius_sqlcheck.source import ReadProblem, SourceFile
 from mobius_sqlcheck.suppressions import Suppression, find_suppressions, find_text_suppressions
 
+if TYPE_CHECKING:
+    from mobius_sqlcheck.cache.store import Store
+
 # The rule that reports each kind of parse problem.
 _PROBLEM_RULES: dict[str, str] = {"syntax": "MSC001", "psql-meta-command": "MSC505"}
 # Parse-tree depth (dicts and lists) past which a RecursionError is the
@@ -59,6 +63,7 @@ class Run:
         self.deep_statements: set[tuple[str, int]] = set()
         self.layouts: dict[str, str] = {}  # migrations directory -> the layout in force
         self.dialect_skipped = 0
+        self.store: Store | None = None  # the history cache (mobius_sqlcheck.cache), when on
 
     # -- recording --------------------------------------------------------
 
@@ -156,10 +161,17 @@ class Run:
 
 
 def lint_paths(paths: list[str], config: Config, rules: Registry | None = None,
-               sources: SourceProvider | None = None) -> LintResult:
+               sources: SourceProvider | None = None, cache_dir: str | None = None) -> LintResult:
     """Lint `paths` with `config`, the rules of `rules` (default: the
-    built-in ones) and files read from `sources` (default: the disk)."""
+    built-in ones) and files read from `sources` (default: the disk). With
+    `cache_dir`, the history cache there is used and updated (files from
+    the disk, or editor buffers over it: see mobius_sqlcheck.cache)."""
     run = Run(config, all_rules() if rules is None else rules, sources or DiskSources())
+    if cache_dir is not None and (isinstance(run.provider, DiskSources) or getattr(run.provider, "on_disk", False)):
+        from mobius_sqlcheck.cache.history import tool_version
+        from mobius_sqlcheck.cache.store import Store
+
+        run.store = Store(cache_dir, tool_version())
     migration_dirs, sql_files, text_files = classify_paths(paths, config)
     for directory, given in migration_dirs.items():
         run.reported.update(given)
@@ -175,8 +187,13 @@ def lint_paths(paths: list[str], config: Config, rules: Registry | None = None,
         source = run.read(path)
         if isinstance(source, SourceFile):
             _run_text_rules(run, source)
-    return LintResult(_finish(run), files=len(run.reported), internal_errors=run.internal_errors,
-                      rules=run.rules.all, layouts=run.layouts, dialect_skipped=run.dialect_skipped)
+    result = LintResult(_finish(run), files=len(run.reported), internal_errors=run.internal_errors,
+                        rules=run.rules.all, layouts=run.layouts, dialect_skipped=run.dialect_skipped)
+    if run.store is not None:
+        run.store.maybe_sweep()
+        if run.store.problem:
+            result.notices.append(run.store.problem + " (linted without it)")
+    return result
 
 
 # -- migrations ---------------------------------------------------------------------
@@ -194,12 +211,17 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     context = MigrationsContext(run.config, migration_set, SourceLoader(all_paths, run.provider), frozenset(given))
     _run_set_rules(run, context)
     pairs = _replay_plan(run, migration_set)
-    prefetcher = Prefetcher([m.key for pair in pairs for m in pair if m is not None]
-                            + [m.key for m in migration_set.orphan_rollbacks], run.provider)
-    try:
-        catalog = _replay_directory(run, migration_set, pairs, prefetcher)
-    finally:
-        prefetcher.close()
+    if run.store is not None:
+        from mobius_sqlcheck.lint.cached import replay_directory_cached
+
+        catalog = replay_directory_cached(run, migration_set, pairs)
+    else:
+        prefetcher = Prefetcher([m.key for pair in pairs for m in pair if m is not None]
+                                + [m.key for m in migration_set.orphan_rollbacks], run.provider)
+        try:
+            catalog = _replay_directory(run, migration_set, pairs, prefetcher)
+        finally:
+            prefetcher.close()
     for path in migration_set.other_sql + ignored:
         if path in run.reported:
             source = run.read(path)
@@ -257,7 +279,13 @@ def _check_rollback(run: Run, context: RollbackContext, forward_source: SourceFi
         for rule in run.rules.by_scope.get("rollback", ()):
             run.call(rule, forward.path, 0, context)
         return
+    on_rollback = placed_on_rollback(forward, rollback, forward_source)
+    for rule in run.rules.by_scope.get("rollback", ()):
+        run.call(rule, rollback.path, 0, context, place=on_rollback)
 
+
+def placed_on_rollback(forward: MigrationFile, rollback: MigrationFile,
+                       forward_source: SourceFile | None) -> Callable[[RawFinding], RawFinding]:
     def on_rollback(raw: RawFinding) -> RawFinding:
         if raw.path != forward.path:
             return raw
@@ -265,16 +293,16 @@ def _check_rollback(run: Run, context: RollbackContext, forward_source: SourceFi
         at = f" ({forward.filename}:{where.line}:{where.column})" if where else ""
         return raw._replace(path=rollback.path, start=0, end=None, message=raw.message + at)
 
-    for rule in run.rules.by_scope.get("rollback", ()):
-        run.call(rule, rollback.path, 0, context, place=on_rollback)
+    return on_rollback
 
 
 def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet, catalog: Catalog,
-               prefetcher: Prefetcher) -> tuple[list[tuple[ObjectRef, Origin]], SourceFile | None]:
+               prefetcher: Prefetcher, check: bool | None = None) -> tuple[list[tuple[ObjectRef, Origin]], SourceFile | None]:
     """Check and replay one migration file; returns what it created, and its
     text. Files not being reported are still replayed (they are history) but
-    not checked."""
-    reported = migration.path in run.reported
+    not checked, unless `check` says otherwise (the history cache keeps
+    every pair whole)."""
+    reported = migration.path in run.reported if check is None else check
     source, parsed = prefetcher.get(migration.key)
     run.record_read(source, reported)
     if not isinstance(source, SourceFile) or parsed is None:

@@ -65,6 +65,16 @@ class BufferSources:
         buffer = self._buffers.get(os.path.abspath(path))
         return ("buffer", buffer.version) if buffer is not None else self._fallback.version(path)
 
+    def buffered(self, path: str) -> bytes | None:
+        """The bytes of an open buffer (what the history cache hashes instead of the file), or None."""
+        buffer = self._buffers.get(os.path.abspath(path))
+        return buffer.text.encode("utf-8", "surrogatepass") if buffer is not None else None
+
+    @property
+    def on_disk(self) -> bool:
+        """True when the files that are not buffers come from the disk (so the history cache applies)."""
+        return isinstance(self._fallback, DiskSources)
+
 
 class SourceLoader(Mapping[str, "SourceFile | ReadProblem"]):
     """The directory's files for set-level rules, read on demand and not kept

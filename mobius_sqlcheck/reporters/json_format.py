@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from mobius_sqlcheck import __version__
 from mobius_sqlcheck.diagnostics import LintResult
@@ -21,4 +22,5 @@ def render(result: LintResult, colour: bool = False) -> str:
         document["layouts"] = dict(sorted(result.layouts.items()))
     if result.dialect_skipped:
         document["summary"]["dialect_variants_skipped"] = result.dialect_skipped
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # orjson: a whole corpus's findings serialize several times faster than with json.
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"

@@ -7,7 +7,7 @@ first (`LT01: Expected single whitespace ...`). Off by default: switch it on
 with `lint --format-check` or `format_check = true` in
 `[tool.mobius_sqlcheck]`. sqlfluff reads the project's own `.sqlfluff` /
 `[tool.sqlfluff]`; without a dialect there it uses postgres. Results are
-cached (`.mobius-sqlcheck-cache/`), so an unchanged file is checked once.
+cached (`.mobius_sqlcheck_cache/`), so an unchanged file is checked once.
 sqlfluff's `-- noqa: LT01` comments work, and so does
 `-- mobius-sqlcheck: ignore MSC005`.
 

@@ -1,0 +1,61 @@
+"""The server's judgement without the protocol: an unsaved buffer judged
+against its history, through the history cache or not, equals the CLI's
+judgement of the same text saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mobius_sqlcheck.config import Config
+from mobius_sqlcheck.lint import lint_paths
+from mobius_sqlcheck.lint.sources import Buffer
+from mobius_sqlcheck.server.analysis import Analyzer, later_files
+from mobius_sqlcheck.migrations import load_migration_set
+
+FILES = {
+    "001_init.sql": "CREATE TABLE brands (brand_id uuid PRIMARY KEY, kind text);\n",
+    "002_more.sql": "ALTER TABLE brands DROP COLUMN kind;\n",
+    "003_add.sql": "ALTER TABLE brands ADD COLUMN region text NOT NULL;\n",
+}
+
+
+def _history(root: Path) -> Path:
+    migrations = root / "migrations"
+    migrations.mkdir()
+    for name, text in FILES.items():
+        (migrations / name).write_text(text)
+    return migrations
+
+
+def _shown(diagnostics) -> list[str]:
+    return sorted(f"{Path(d.path).name}:{d.line}:{d.column} {d.rule} {d.message}" for d in diagnostics)
+
+
+def test_a_buffer_is_judged_as_if_saved_with_and_without_the_cache(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("MOBIUS_SQLCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    migrations = _history(tmp_path)
+    edited = "CREATE TABLE assets (id int);\n"  # 001 in the editor no longer creates brands
+    buffers = {str(migrations / "001_init.sql"): Buffer(edited, 7)}
+    # The cache already holds the files as saved: the buffer must not be judged by those entries.
+    lint_paths([str(migrations)], Config(), cache_dir=str(tmp_path / "cache"))
+    assert any((tmp_path / "cache").rglob("*"))
+    cached, uncached = Analyzer(), Analyzer(use_cache=False)
+    for _ in range(2):  # the second run reads what the first stored
+        with_cache = cached.judge(str(migrations / "001_init.sql"), buffers)
+        without = uncached.judge(str(migrations / "001_init.sql"), buffers)
+        assert with_cache == without
+    # The CLI on the same text saved finds the same.
+    (migrations / "001_init.sql").write_text(edited)
+    cli = lint_paths([str(migrations)], Config())
+    judged = [d for found in with_cache.diagnostics.values() for d in found]
+    assert _shown(judged) == _shown(cli.diagnostics)
+    assert set(with_cache.diagnostics) == {str(migrations / name) for name in FILES}
+
+
+def test_later_files_are_the_file_and_every_one_after_it(tmp_path: Path):
+    migrations = _history(tmp_path)
+    (migrations / "002_more_rollback.sql").write_text("SELECT 1;\n")
+    found = later_files(load_migration_set(str(migrations)), str(migrations / "002_more.sql"))
+    assert [Path(p).name for p in found] == ["002_more.sql", "002_more_rollback.sql", "003_add.sql"]
+    found = later_files(load_migration_set(str(migrations)), str(migrations / "002_more_rollback.sql"))
+    assert [Path(p).name for p in found] == ["002_more_rollback.sql", "003_add.sql"]
