@@ -2,9 +2,9 @@
 migrations on a real PostgreSQL; the static lock model's prediction must
 equal what the server did, statement by statement.
 
-Runs on the PostgreSQL that `apply --ephemeral` finds (PG_BINDIR first), and
-checks the model row of that server's major version: to check 17 too,
-`PG_BINDIR=$(python3 scripts/fetch_postgres.py 17) pytest tests/test_trace.py`.
+Runs on PostgreSQL 15 and 17 (the versions Supabase runs; 17's binaries come
+from scripts/test.sh, as for the applier tests, and are skipped loudly when
+they cannot be had), checking the model row of each server's major version.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "rule_cases"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[ephemeral.Servers, int]]:
-    servers = ephemeral.start(with_pooler=False)
+@pytest.fixture(scope="module", params=["15", "17"], ids=["pg15", "pg17"])
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[ephemeral.Servers, int]]:
+    from tests.applier.conftest import pg_bindir
+
+    servers = ephemeral.start(with_pooler=False, bindir=pg_bindir(request.param))
     try:
         with psycopg.connect(servers.direct_url(), autocommit=True) as conn:
             major = int(str(conn.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
