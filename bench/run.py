@@ -286,6 +286,30 @@ def hook_row(label: str, migration: Path, ctx: Context) -> Row:
     return comparison_row(label, ("lint", timings["ours"]), ("import", timings["pglast"]), TARGET_HOOK)
 
 
+TARGET_DETECTION = 1.05
+
+
+def detection_row(migration: Path, ctx: Context) -> Row:
+    """The one-file hook with the layout detected (`layout = "auto"`, the
+    default) against the layout named (`layout = "mobius"`: no detection),
+    same run, same config-file cost on both sides."""
+    label = "hook, Mobius repo: lint 005, layout detected / layout = \"mobius\""
+    configs = {}
+    for name, layout in (("auto", "auto"), ("named", "mobius")):
+        path = ctx.cwd.parent / f"layout-{name}.toml"
+        path.write_text(f'layout = "{layout}"\n', encoding="utf-8")
+        configs[name] = str(path)
+    commands = {
+        "detected": (lint_cmd("--config", configs["auto"], str(migration)), LINT_EXIT_CODES),
+        "named": (lint_cmd("--config", configs["named"], str(migration)), LINT_EXIT_CODES),
+    }
+    try:
+        timings = measure_interleaved(commands, ctx)
+    except CommandFailed as error:
+        return missing_row(label, f"failed ({error})", TARGET_DETECTION)
+    return comparison_row(label, ("auto", timings["detected"]), ("mobius", timings["named"]), TARGET_DETECTION)
+
+
 def format_rounds(cmd: list[str], ctx: Context) -> tuple[Timing, Timing]:
     """Each round: empty the cache, run cold, then run again warm on the cache it left."""
     cold: list[Sample] = []
@@ -555,6 +579,7 @@ def run_benchmark(files: int, runs: int, seed: int, quick: bool) -> list[str]:
                 ("hook in this repository vs import pglast",
                  lambda: hook_row("hook, Mobius repo (12 files): lint 005 / python -c 'import pglast'",
                                   REPOSITORY_HOOK_FILE, ctx)),
+                ("layout detection on the hook", lambda: detection_row(REPOSITORY_HOOK_FILE, ctx)),
                 ("format check cold vs warm", lambda: format_row(format_corpus, ctx)),
                 ("hook on a warm 3,000-file history vs import pglast",
                  lambda: warm_hook_row(seed, workdir, ctx, 10 if quick else HOOK_HISTORY_MIGRATIONS)),

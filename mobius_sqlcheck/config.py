@@ -1,4 +1,7 @@
-"""`[tool.mobius_sqlcheck]` in pyproject.toml, validated into a typed Config.
+"""The configuration, validated into a typed Config: `[tool.mobius_sqlcheck]`
+in pyproject.toml, or the same keys at the top level of `mobius-sqlcheck.toml`
+/ `.mobius-sqlcheck.toml` (for projects without Python). The nearest of these
+files, upwards from the current directory, wins; `--config` names one.
 
 Every bad value raises UsageError naming the key, so the CLI exits 2 with a
 message the user can act on.
@@ -17,6 +20,8 @@ from typing import Any, Iterator, NamedTuple
 from mobius_sqlcheck.errors import UsageError
 
 SECTION = "tool.mobius_sqlcheck"
+# Config files, nearest first at each directory level; top-level keys except pyproject.toml.
+CONFIG_FILES = ("mobius-sqlcheck.toml", ".mobius-sqlcheck.toml", "pyproject.toml")
 SEVERITIES = ("error", "warning", "off")
 FAIL_LEVELS = ("error", "warning")
 SUPABASE_HISTORY_MODES = ("read", "write")  # applier/supabase_history.py
@@ -26,7 +31,10 @@ RUNNERS = ("mobius-sqlcheck", "other")
 # Keys of the tool itself. Rule options (e.g. index_name_pattern) are
 # declared by their rule (`OPTIONS`), with their defaults: see `defaults()`.
 GENERAL_DEFAULTS: dict[str, Any] = {
-    "migrations": "migrations",
+    "migrations": "migrations",  # a directory, or a list of them (each its own history)
+    "layout": "auto",  # or a layout id: mobius, supabase, golang-migrate, dbmate, diesel, flyway, prisma
+    "rollbacks": "",  # supabase: a directory of rollback files outside supabase/migrations
+    "require_rollback": False,  # MSC401 even where the layout has no rollbacks
     "select": (),  # empty: every rule on by default
     "ignore": (),
     "per_file_ignores": {},  # glob -> codes or prefixes, e.g. {"005_*.sql" = ["MSC306"]}
@@ -67,9 +75,18 @@ def defaults() -> Mapping[str, Any]:
 class Config:
     """The effective configuration, immutable: `replace(**changes)` makes a
     changed copy. Keys and defaults are `defaults()`; `Config(**table)` takes
-    already type-checked values (lists become tuples, tables read-only)."""
+    already type-checked values (lists become tuples, tables read-only).
+
+    `migrations` may be a list of directories: `migration_directories` holds
+    them all, `migrations` the first; `migrations_configured` says whether the
+    configuration named any (else the commands look where the layouts keep theirs)."""
 
     migrations: str
+    migration_directories: tuple[str, ...]
+    migrations_configured: bool
+    layout: str
+    rollbacks: str
+    require_rollback: bool
     select: tuple[str, ...]
     ignore: tuple[str, ...]
     per_file_ignores: Mapping[str, tuple[str, ...]]
@@ -95,10 +112,16 @@ class Config:
     source: str | None
 
     def __init__(self, source: str | None = None, **values: Any) -> None:
+        configured = values.pop("migrations_configured", "migrations" in values)
+        directories = values.get("migrations", defaults()["migrations"])
+        directories = (directories,) if isinstance(directories, str) else tuple(directories)
+        values["migrations"] = directories[0] if directories else defaults()["migrations"]
         for key, default in defaults().items():
             object.__setattr__(self, key, _frozen(values.pop(key, default)))
         if values:
             raise TypeError(f"unknown config keys: {sorted(values)}")
+        object.__setattr__(self, "migration_directories", directories or (self.migrations,))
+        object.__setattr__(self, "migrations_configured", bool(configured))
         object.__setattr__(self, "source", source)  # where the config came from, for messages
         object.__setattr__(self, "_patterns", {})  # compiled patterns: a cache of values that never change
 
@@ -112,7 +135,9 @@ class Config:
         return {key: getattr(self, key) for key in defaults()}
 
     def replace(self, **changes: Any) -> Config:
-        return Config(source=self.source, **{**self.values(), **changes})
+        """A changed copy; a new `migrations` replaces every migrations directory."""
+        kept = {"migrations": self.migration_directories, "migrations_configured": self.migrations_configured}
+        return Config(source=self.source, **{**self.values(), **kept, **changes})
 
     def name_pattern(self, key: str) -> NamePattern:
         """The compiled naming pattern of `key`, e.g. "index_name_pattern"."""
@@ -185,11 +210,13 @@ _LIST_ITEM_TYPES = {"select": str, "ignore": str, "allowed_hosts": str, "grandfa
 
 
 def find_pyproject(start: str) -> str | None:
+    """The nearest config file upwards from `start` (the name is historical)."""
     directory = os.path.abspath(start)
     while True:
-        candidate = os.path.join(directory, "pyproject.toml")
-        if os.path.isfile(candidate):
-            return candidate
+        for name in CONFIG_FILES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate):
+                return candidate
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
@@ -209,17 +236,24 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
         raise UsageError(f"{path}: invalid TOML: {error}") from None
     except UnicodeDecodeError as error:
         raise UsageError(f"{path}: invalid TOML: not UTF-8 (byte 0x{error.object[error.start]:02x})") from None
-    tool = document.get("tool", {})
-    if not isinstance(tool, dict):
-        raise UsageError(f"{path}: [tool] must be a table")
-    table = tool.get("mobius_sqlcheck")
-    if table is None:
-        if explicit_path:
-            raise UsageError(f"{path}: no [{SECTION}] table")
-        return Config()
-    config = config_from_table(table, path)
+    prefix = SECTION
+    # pyproject.toml (or any file given with a [tool.mobius_sqlcheck] table); else top-level keys.
+    if os.path.basename(path) == "pyproject.toml" or isinstance(document.get("tool"), dict):
+        tool = document.get("tool", {})
+        if not isinstance(tool, dict):
+            raise UsageError(f"{path}: [tool] must be a table")
+        table = tool.get("mobius_sqlcheck")
+        if table is None:
+            if explicit_path:
+                raise UsageError(f"{path}: no [{SECTION}] table")
+            return Config()
+    else:
+        table, prefix = document, ""
+    config = config_from_table(table, path, prefix)
     base = os.path.dirname(path)
-    config = config.replace(migrations=_relative_to(config.migrations, base))
+    config = config.replace(migrations=tuple(_relative_to(d, base) for d in config.migration_directories))
+    if config.rollbacks:
+        config = config.replace(rollbacks=_relative_to(config.rollbacks, base))
     if config.cache_dir:
         config = config.replace(cache_dir=_relative_to(config.cache_dir, base))
     if config.sqlfluff_config:
@@ -229,26 +263,35 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
     return config
 
 
-def config_from_table(table: dict[str, Any], source: str = "pyproject.toml") -> Config:
+def config_from_table(table: dict[str, Any], source: str = "pyproject.toml", prefix: str = SECTION) -> Config:
     if not isinstance(table, dict):
         raise UsageError(f"{source}: [{SECTION}] must be a table")
     for key, value in table.items():
-        _check_type(key, value, source)
+        _check_type(key, value, source, prefix)
     config = Config(**table, source=source)
-    _check_values(config, source)
+    _check_values(config, source, prefix)
     return config
 
 
-def _check_type(key: str, value: Any, source: str) -> None:
+def _key(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _check_type(key: str, value: Any, source: str, prefix: str = SECTION) -> None:
     expected = _key_type(key)
     if expected is None:
-        raise UsageError(f"{source}: unknown key {SECTION}.{key}")
+        raise UsageError(f"{source}: unknown key {_key(prefix, key)}")
+    if key == "migrations" and isinstance(value, list):
+        if not value or not all(isinstance(item, str) for item in value):
+            raise UsageError(f"{source}: {_key(prefix, key)} must be a directory or a list of directories, "
+                             f"got {value!r}")
+        return
     # bool is an int in Python; a port of `true` is still wrong.
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        raise UsageError(f"{source}: {SECTION}.{key} must be {_type_name(expected)}, got {value!r}")
+        raise UsageError(f"{source}: {_key(prefix, key)} must be {_type_name(expected)}, got {value!r}")
     item_type = _LIST_ITEM_TYPES.get(key)
     if item_type and isinstance(value, list) and not all(isinstance(item, item_type) for item in value):
-        raise UsageError(f"{source}: {SECTION}.{key} must be a list of strings, got {value!r}")
+        raise UsageError(f"{source}: {_key(prefix, key)} must be a list of strings, got {value!r}")
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
@@ -256,25 +299,27 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
     return names.get(expected, str(expected)) if isinstance(expected, type) else "a value"
 
 
-def _check_values(config: Config, source: str) -> None:
+def _check_values(config: Config, source: str, prefix: str = SECTION) -> None:
+    from mobius_sqlcheck.layouts import check_layout_id
     from mobius_sqlcheck.rules import expand_selectors
 
+    check_layout_id(config.layout, f"{source}: {_key(prefix, 'layout')}")
     if config.fail_on not in FAIL_LEVELS:
-        raise UsageError(f"{source}: {SECTION}.fail_on must be one of {', '.join(FAIL_LEVELS)}")
+        raise UsageError(f"{source}: {_key(prefix, 'fail_on')} must be one of {', '.join(FAIL_LEVELS)}")
     if config.supabase_history not in SUPABASE_HISTORY_MODES:
-        raise UsageError(f"{source}: {SECTION}.supabase_history must be one of {', '.join(SUPABASE_HISTORY_MODES)}")
+        raise UsageError(f"{source}: {_key(prefix, 'supabase_history')} must be one of {', '.join(SUPABASE_HISTORY_MODES)}")
     if not 0 < config.pooler_port < 65536:
-        raise UsageError(f"{source}: {SECTION}.pooler_port must be a TCP port (1-65535)")
+        raise UsageError(f"{source}: {_key(prefix, 'pooler_port')} must be a TCP port (1-65535)")
     for key in ("select", "ignore"):
-        expand_selectors(getattr(config, key), f"{SECTION}.{key}")
+        expand_selectors(getattr(config, key), _key(prefix, key))
     for glob, codes in config.per_file_ignores.items():
         if not isinstance(codes, (list, tuple)) or not all(isinstance(code, str) for code in codes):
-            raise UsageError(f"{source}: {SECTION}.per_file_ignores.{glob} must be a list of rule codes")
-        expand_selectors(codes, f"{SECTION}.per_file_ignores.{glob}")
+            raise UsageError(f"{source}: {_key(prefix, 'per_file_ignores')}.{glob} must be a list of rule codes")
+        expand_selectors(codes, f"{_key(prefix, 'per_file_ignores')}.{glob}")
     for code, level in config.severity.items():
-        expand_selectors([code], f"{SECTION}.severity.{code}")
+        expand_selectors([code], f"{_key(prefix, 'severity')}.{code}")
         if level not in SEVERITIES:
-            raise UsageError(f"{source}: {SECTION}.severity.{code} must be one of {', '.join(SEVERITIES)}")
+            raise UsageError(f"{source}: {_key(prefix, 'severity')}.{code} must be one of {', '.join(SEVERITIES)}")
     for key in defaults():
         if key.endswith("_name_pattern"):
             config.name_pattern(key)
@@ -290,7 +335,7 @@ def _check_values(config: Config, source: str) -> None:
     _check_postgres_version(config.postgres_version, source)
     for version in config.grandfathered_duplicate_versions:
         if not version.isdigit():
-            raise UsageError(f"{source}: {SECTION}.grandfathered_duplicate_versions: {version!r} is not a version number")
+            raise UsageError(f"{source}: {_key(prefix, 'grandfathered_duplicate_versions')}: {version!r} is not a version number")
 
 
 def _check_postgres_version(version: int, source: str) -> None:

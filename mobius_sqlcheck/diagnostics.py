@@ -65,7 +65,8 @@ class LintResult:
     report describes those rules)."""
 
     def __init__(self, diagnostics: list[Diagnostic] | None = None, files: int = 0, internal_errors: int = 0,
-                 rules: Mapping[str, Any] | None = None) -> None:
+                 rules: Mapping[str, Any] | None = None, layouts: Mapping[str, str] | None = None,
+                 dialect_skipped: int = 0) -> None:
         self.diagnostics: list[Diagnostic] = diagnostics or []
         self.files = files
         self.internal_errors = internal_errors
@@ -75,6 +76,14 @@ class LintResult:
             rules = all_rules()
         self.rules: Mapping[str, Any] = rules  # code -> Rule: the registry the run used
         self.notices: list[str] = []  # one line each, for stderr (e.g. a cache that cannot be written)
+        self.layouts: dict[str, str] = dict(layouts or {})  # migrations directory -> the layout in force
+        self.dialect_skipped = dialect_skipped  # another database's variants of migrations, skipped by name
+
+    @property
+    def layout(self) -> str | None:
+        """The layout in force, when every migrations directory linted has the same one."""
+        found = set(self.layouts.values())
+        return found.pop() if len(found) == 1 else None
 
     @property
     def error_count(self) -> int:

@@ -53,6 +53,26 @@ class LockFile(NamedTuple):
         return max(forwards, key=lambda m: m.sort_key, default=None)
 
 
+def newest_locked(lock: LockFile, migration_set: MigrationSet) -> MigrationFile | None:
+    """The locked forward migration that applies last, in the layout's order:
+    names that order themselves (mobius, Supabase) by the lock's own entries;
+    any other layout (diesel's dashed dates, Flyway's dotted versions) by its
+    listing, over the locked files still present. A Flyway repeatable (R__)
+    always runs after the versioned ones: it is never the newest."""
+    if migration_set.layout in ("mobius", "supabase"):
+        return lock.newest_forward()
+    return max((m for m in migration_set.forwards if m.filename in lock.entries and not m.repeatable),
+               key=lambda m: m.sort_key, default=None)
+
+
+def inserted_before_newest(lock: LockFile, migration_set: MigrationSet) -> tuple[MigrationFile | None, list[MigrationFile]]:
+    """The newest locked migration, and the unlocked forward migrations that sort before it."""
+    newest = newest_locked(lock, migration_set)
+    if newest is None:
+        return None, []
+    return newest, [m for m in migration_set.forwards if m.filename not in lock.entries and m.sort_key < newest.sort_key]
+
+
 # -- sums -------------------------------------------------------------------------
 
 
@@ -94,8 +114,13 @@ def lock_path(directory: str, lock_file: str) -> str:
 
 
 def locked_files(migration_set: MigrationSet) -> list[MigrationFile]:
-    """The files a lock file lists, in apply order (a forward before its rollback)."""
-    return sorted(migration_set.all_files(), key=lambda m: (m.number, m.name, m.is_rollback, m.filename))
+    """The files a lock file lists, in apply order (a forward before its rollback);
+    a file holding both (a dbmate up and down section) is listed once."""
+    files = sorted(migration_set.all_files(), key=lambda m: (m.number, m.name, m.is_rollback, m.filename))
+    first_of_path: dict[str, MigrationFile] = {}
+    for migration in files:
+        first_of_path.setdefault(migration.path, migration)
+    return list(first_of_path.values())
 
 
 def build(migration_set: MigrationSet) -> LockFile:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 STRICT_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[a-z0-9]+(?:_[a-z0-9]+)*)\.sql$")
@@ -20,20 +21,53 @@ ROLLBACK_SUFFIX = "_rollback"
 NO_TRANSACTION_DIRECTIVE = re.compile(r"^\s*--\s*mobius-sqlcheck:\s*no-transaction\s*$", re.MULTILINE)
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """A version as its tool compares it: Flyway's dotted parts as numbers
+    (1.1 before 2, and not 11), any other version by its digits (diesel's
+    2024-06-11-120000 as 20240611120000)."""
+    if "." in version:
+        return tuple(int(part) for part in version.split(".") if part.isdigit())
+    digits = "".join(ch for ch in version if ch.isdigit())
+    return (int(digits) if digits else 0,)
+
+
 class MigrationFile(NamedTuple):
+    """A forward or rollback migration: a whole file, or a section of one
+    (`start:end`, bytes) when the layout keeps both in one file (dbmate)."""
+
     path: str
-    version: str  # the digits as written, e.g. "004"
+    version: str  # as written, e.g. "004"
     name: str  # e.g. "learning_privacy" (without `_rollback`)
     is_rollback: bool
     well_named: bool
+    start: int = 0
+    end: int | None = None  # None: to the end of the file
+    in_transaction: bool = True  # False: the layout's (or our) no-transaction marker
+    order: tuple = ()  # the layout's sort key; () for (number, name)
+    display: str = ""  # the layout's name for it; "" for the file name
+    repeatable: bool = False  # Flyway R__
 
     @property
     def number(self) -> int:
-        return int(self.version)
+        digits = "".join(ch for ch in self.version if ch.isdigit())
+        return int(digits) if digits else 0
 
     @property
-    def sort_key(self) -> tuple[int, str]:
-        return (self.number, self.name)
+    def version_key(self) -> tuple[int, ...]:
+        return version_key(self.version)
+
+    @property
+    def sort_key(self) -> tuple:
+        return self.order or (self.number, self.name)
+
+    @property
+    def is_section(self) -> bool:
+        return self.start != 0 or self.end is not None
+
+    @property
+    def key(self) -> tuple[str, int, int | None]:
+        """Unique within a run: two sections of one file have two keys."""
+        return (self.path, self.start, self.end)
 
     @property
     def stem(self) -> str:
@@ -42,7 +76,7 @@ class MigrationFile(NamedTuple):
 
     @property
     def filename(self) -> str:
-        return os.path.basename(self.path)
+        return self.display or os.path.basename(self.path)
 
 
 def classify_filename(path: str) -> MigrationFile | None:
@@ -64,8 +98,14 @@ def classify_filename(path: str) -> MigrationFile | None:
 class MigrationSet:
     """The `.sql` files of one migrations directory."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, layout: str = "mobius") -> None:
         self.directory = directory
+        self.layout = layout  # the layout in force (mobius_sqlcheck.layouts), or "unknown"
+        self.has_rollbacks = True  # the layout has rollbacks (MSC401 asks for them)
+        self.ignored: list[tuple[str, str]] = []  # (path, why): .sql files the layout would not apply (MSC110)
+        self.dialect_skipped: list[str] = []  # another database's variant of a migration
+        self.rollback_names: dict[str, str] = {}  # stem -> the rollback the layout expects, for MSC401
+        self.sequential = True  # versions count up by one, so a gap means something (MSC103)
         self.forwards: list[MigrationFile] = []  # in apply order
         self.rollbacks: dict[str, MigrationFile] = {}  # by stem
         self.orphan_rollbacks: list[MigrationFile] = []
@@ -118,14 +158,17 @@ def build_migration_set(directory: str, paths: list[str]) -> MigrationSet:
     return migration_set
 
 
-def is_migrations_directory(directory: str, configured: str | None) -> bool:
-    """A directory holds migrations if it is the configured one, is named
-    `migrations`, or holds a file named like a migration."""
-    if configured and _same_path(directory, configured):
+def is_migrations_directory(directory: str, configured: str | list[str] | None) -> bool:
+    """A directory holds migrations if it is a configured one, is named
+    `migrations` (or Flyway's `migration`), or some layout recognizes a file in it."""
+    from mobius_sqlcheck.layouts import detect
+
+    for candidate in [configured] if isinstance(configured, str) else configured or []:
+        if candidate and _same_path(directory, candidate):
+            return True
+    if os.path.basename(os.path.normpath(os.path.abspath(directory))) in ("migrations", "migration"):
         return True
-    if os.path.basename(os.path.normpath(os.path.abspath(directory))) == "migrations":
-        return True
-    return any(classify_filename(path) for path in list_sql_files(directory))
+    return bool(detect(directory).candidates)
 
 
 def _same_path(a: str, b: str) -> bool:
@@ -134,3 +177,58 @@ def _same_path(a: str, b: str) -> bool:
 
 def has_no_transaction_directive(text: str) -> bool:
     return "no-transaction" in text and NO_TRANSACTION_DIRECTIVE.search(text) is not None
+
+
+# -- from a layout's units ---------------------------------------------------------------
+
+
+def load_layout_set(directory: str, layout: str = "auto", rollbacks: str = "",
+                    extra_paths: Sequence[str] = ()) -> MigrationSet:
+    """The one place a layout's listing becomes what the engine, the rules, the
+    lock file and the applier consume. `extra_paths`: files the user named that
+    the listing does not hold (linted as loose SQL by the caller)."""
+    from mobius_sqlcheck.layouts import Options, all_layouts, list_units
+
+    listing = list_units(directory, layout, Options(rollbacks=rollbacks))  # paths spelled as given
+    migration_set = MigrationSet(directory or ".", listing.layout)
+    migration_set.has_rollbacks = listing.has_rollbacks
+    migration_set.ignored = [(item.path, item.reason) for item in listing.ignored]
+    migration_set.dialect_skipped = list(listing.dialect_skipped)
+    migration_set.other_sql = list(listing.misnamed)
+    module = all_layouts().get(listing.layout)
+    migration_set.sequential = bool(getattr(module, "SEQUENTIAL", False))
+    strict = listing.layout in ("mobius", "supabase")
+    for unit in listing.units:
+        forward = MigrationFile(unit.forward.path, unit.version, unit.name, False, unit.well_named,
+                                unit.forward.start, unit.forward.end, unit.in_transaction, unit.order,
+                                "" if strict else unit.display, unit.repeatable)
+        migration_set.forwards.append(forward)
+        if module is not None and hasattr(module, "expected_rollback"):
+            migration_set.rollback_names[forward.stem] = module.expected_rollback(unit)
+        if unit.rollback is not None:
+            section = unit.rollback
+            well_named = STRICT_NAME.match(os.path.basename(section.path)) is not None if strict else True
+            migration_set.rollbacks[forward.stem] = MigrationFile(
+                section.path, unit.version, unit.name, True, well_named, section.start, section.end,
+                unit.rollback_in_transaction, unit.order, _rollback_display(unit, section, strict))
+    for section in listing.orphan_rollbacks:
+        named = classify_filename(section.path)
+        migration_set.orphan_rollbacks.append(MigrationFile(
+            section.path, named.version if named else "", named.name if named else "", True,
+            (named is not None and named.well_named) if strict else True, section.start, section.end,
+            display="" if strict else os.path.relpath(section.path, directory or ".")))
+    known = {m.path for m in migration_set.all_files()} | set(migration_set.other_sql)
+    known.update(path for path, _ in migration_set.ignored)
+    known.update(migration_set.dialect_skipped)
+    migration_set.other_sql.extend(path for path in extra_paths if path not in known)
+    return migration_set
+
+
+def _rollback_display(unit, section, strict: bool) -> str:
+    if strict:
+        return ""
+    if section.path == unit.forward.path:  # a section of the same file
+        return f"{unit.display} (down)"
+    if "/" in unit.display:  # diesel: the migration's own directory
+        return f"{unit.display.rsplit('/', 1)[0]}/{os.path.basename(section.path)}"
+    return os.path.basename(section.path)

@@ -195,3 +195,23 @@ def _skip_block_comment(data: bytes, offset: int) -> int:
         else:
             offset += 1
     return size
+
+
+class SectionSource(SourceFile):
+    """A section of a file (see `section_of`): for parsing, not for positions."""
+
+    __slots__ = ()
+
+
+def section_of(source: SourceFile, start: int, end: int | None) -> SourceFile:
+    """The file with everything outside bytes `start:end` blanked (each byte a
+    space, line ends kept), so a section parses alone while every offset, line
+    and column inside it stays that of the real file."""
+    data = source.data
+    end = len(data) if end is None else end
+
+    def blank(part: bytes) -> bytes:
+        return bytes(byte if byte == 0x0A else 0x20 for byte in part)
+
+    blanked = blank(data[:start]) + data[start:end] + blank(data[end:])
+    return SectionSource(source.path, blanked.decode("utf-8", "replace"), blanked)

@@ -77,6 +77,8 @@ def test_severity_keys_are_expanded_by_prefix(tmp_path: Path) -> None:
 
 def test_a_longer_severity_key_wins_over_its_prefix(tmp_path: Path) -> None:
     directory = _write(tmp_path)["b"] / "migrations"
+    (directory.parent / "supabase").mkdir()  # MSC601 checks only a Supabase project's history
+    (directory.parent / "supabase" / "config.toml").write_text('project_id = "b"\n', encoding="utf-8")
     config = config_from_table({"select": ["MSC601", "MSC602"], "severity": {"MSC602": "warning", "MSC6": "error"}})
     assert {d.rule: d.severity for d in lint_paths([str(directory)], config).diagnostics} == {
         "MSC601": "error", "MSC602": "warning"}

@@ -29,7 +29,8 @@ def result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def test_json_shape(result) -> None:
     document = json.loads(renderer("json")(result))
-    assert set(document) == {"version", "diagnostics", "summary"}
+    assert set(document) == {"version", "diagnostics", "summary", "layout", "layouts"}
+    assert document["layout"] == "mobius"
     assert document["summary"] == {"files": 2, "errors": 2, "warnings": 1}
     keys = {"path", "line", "column", "end_line", "end_column", "rule", "name", "severity", "message", "hint"}
     assert all(set(d) == keys for d in document["diagnostics"])

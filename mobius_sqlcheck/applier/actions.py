@@ -78,7 +78,7 @@ def check_lint(session: Session) -> None:
 # --- apply ---
 
 
-def apply_pending(session: Session, target: int | None = None, dry_run: bool = False, skip_lint: bool = False) -> int:
+def apply_pending(session: Session, target: tuple[int, ...] | None = None, dry_run: bool = False, skip_lint: bool = False) -> int:
     reporter = session.reporter
     if not skip_lint:
         check_lint(session)
@@ -100,7 +100,7 @@ def apply_pending(session: Session, target: int | None = None, dry_run: bool = F
 
 def _plan_detail(entry: plan.Entry) -> str:
     flags = []
-    if entry.migration and load_script(entry.migration.path).no_transaction:
+    if entry.migration and load_script(entry.migration).no_transaction:
         flags.append("no transaction")
     if entry.out_of_order:
         flags.append("out of order: sorts before an applied migration")
@@ -113,7 +113,7 @@ def _apply_all(session: Session, todo: list[plan.Entry]) -> None:
     started = time.perf_counter()
     for index, entry in enumerate(todo):
         assert entry.migration is not None  # pending entries have a file
-        script = load_script(entry.migration.path)
+        script = load_script(entry.migration)
         try:
             outcome = runner.run(Job(entry.migration, script))
         except MigrationFailed as failed:
@@ -137,7 +137,7 @@ def _report_failure(session: Session, entry: plan.Entry, failed: MigrationFailed
 # --- rollback ---
 
 
-def roll_back(session: Session, steps: int | None, to_version: int | None, dry_run: bool = False) -> int:
+def roll_back(session: Session, steps: int | None, to_version: tuple[int, ...] | None, dry_run: bool = False) -> int:
     reporter = session.reporter
     try:
         chosen = plan.to_roll_back(read_entries(session), steps, to_version)
@@ -169,7 +169,7 @@ def _rollback_jobs(session: Session, chosen: list[plan.Entry]) -> list[Job]:
         if rollback is None:
             missing.append(entry.label)
         else:
-            jobs.append(Job(entry.migration, load_script(rollback.path), undo=True))
+            jobs.append(Job(entry.migration, load_script(rollback), undo=True))
     if missing:
         fail(session, f"no rollback file for {', '.join(missing)}: nothing was rolled back")
     return jobs
@@ -273,16 +273,16 @@ def _report_differences(session: Session, differences: list[Difference]) -> int:
 # --- baseline ---
 
 
-def baseline(session: Session, to_version: int) -> int:
+def baseline(session: Session, to_version: tuple[int, ...]) -> int:
     """Record migrations applied by hand (psql -f) up to `to_version`, after
     checking that what they create exists."""
     reporter = session.reporter
     entries = read_entries(session)
-    chosen = [e for e in entries if e.state == plan.PENDING and e.number <= to_version]
+    chosen = [e for e in entries if e.state == plan.PENDING and e.version_key <= to_version]
     if not chosen:
-        reporter.note(f"nothing to baseline: every migration up to {to_version} is recorded")
+        reporter.note(f"nothing to baseline: every migration up to {'.'.join(map(str, to_version))} is recorded")
         return 0
-    keys = {(e.version, e.name) for e in entries if e.state != plan.PENDING or e.number <= to_version}
+    keys = {(e.version, e.name) for e in entries if e.state != plan.PENDING or e.version_key <= to_version}
     with session.db.errors_reported("cannot read the live schema"):
         live = read_live(session.db.conn)
     absent = [d for d in compare(expected_shape(session.migration_set, keys), live) if d.kind != "unexpected"]

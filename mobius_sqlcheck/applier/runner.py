@@ -37,6 +37,7 @@ Faults:
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -102,7 +103,14 @@ class Job:
 
     @property
     def label(self) -> str:
-        return self.migration.filename if not self.undo else f"{self.migration.stem}_rollback.sql"
+        if not self.undo:
+            return self.migration.filename
+        if self.script.path == self.migration.path:  # a section of the same file (dbmate)
+            return f"{self.migration.filename} (down)"
+        rollback = os.path.basename(self.script.path)
+        if "/" in self.migration.filename:  # diesel: down.sql in the migration's own directory
+            return f"{self.migration.filename.rsplit('/', 1)[0]}/{rollback}"
+        return rollback
 
 
 class MigrationFailed(Exception):
@@ -283,6 +291,8 @@ class Runner:
         if row is None:
             return None
         if row.checksum != job.script.checksum:
+            if job.migration.repeatable:  # Flyway R__: changed, so applied again
+                return None
             raise OperationFailed(
                 f"{job.label} was modified after it was applied (checksum differs): "
                 "restore the applied version; a change belongs in a new migration"
@@ -290,9 +300,9 @@ class Runner:
         return Outcome("skipped", 0.0, "already applied by another run")
 
     def _bookkeep(self, conn: psycopg.Connection, job: Job, ms: float) -> None:
-        if job.undo:
+        if job.undo or job.migration.repeatable:
             history.forget(conn, job.migration.version, job.migration.name)
-        else:
+        if not job.undo:
             history.record(conn, job.migration.version, job.migration.name, job.script.checksum, round(ms))
         if self.settings.supabase_history == supabase_history.WRITE:
             self._bookkeep_supabase(conn, job)

@@ -13,11 +13,11 @@ import hashlib
 from dataclasses import dataclass
 
 from mobius_sqlcheck.errors import OperationFailed
-from mobius_sqlcheck.migrations import has_no_transaction_directive
+from mobius_sqlcheck.migrations import MigrationFile, has_no_transaction_directive
 from mobius_sqlcheck.parse import Statement, parse_source
 from mobius_sqlcheck.policy import FileView, file_problems
+from mobius_sqlcheck.source import Position, ReadProblem, SourceFile, read_file_bytes, read_source, section_of
 from mobius_sqlcheck.suppressions import find_suppressions
-from mobius_sqlcheck.source import Position, ReadProblem, SourceFile, read_file_bytes, read_source
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +49,25 @@ def file_checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_script(path: str) -> Script:
+def load_script(migration: MigrationFile | str) -> Script:
+    """A migration's statements: a whole file, or its section (a dbmate
+    `-- migrate:up` / `-- migrate:down`), positions in the real file. The
+    checksum is the whole file's, as the history records it."""
+    path = migration if isinstance(migration, str) else migration.path
     source = read_source(path)
     if isinstance(source, ReadProblem):
         raise OperationFailed(f"{path}:{source.line}:{source.column}: {source.message}")
     checksum = file_checksum(read_file_bytes(path))
+    no_transaction = has_no_transaction_directive(source.text)
+    if not isinstance(migration, str):
+        if migration.is_section:  # the section alone, every offset still the real file's
+            source = section_of(source, migration.start, migration.end)
+            no_transaction = has_no_transaction_directive(source.text)
+        no_transaction = no_transaction or not migration.in_transaction
     statements = _statements(source)  # None: let the server judge the whole file
     pieces = tuple(_piece(source, statement) for statement in statements) if statements is not None else (
         (Piece(source.text, 0, "", {}),) if source.text.strip() else ())
-    return Script(path, source, pieces, has_no_transaction_directive(source.text), checksum, tuple(statements or ()))
+    return Script(path, source, pieces, no_transaction, checksum, tuple(statements or ()))
 
 
 def _statements(source: SourceFile) -> list[Statement] | None:

@@ -15,7 +15,7 @@ from mobius_sqlcheck.applier.output import FORMATS, Reporter
 from mobius_sqlcheck.applier.runner import Settings
 from mobius_sqlcheck.config import Config, load_config
 from mobius_sqlcheck.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UsageError
-from mobius_sqlcheck.migrations import MigrationSet, load_migration_set
+from mobius_sqlcheck.migrations import MigrationSet, load_layout_set
 
 # After SIGTERM / SIGINT: how long the cancel and the rollback may take before
 # the process exits anyway (the server then ends the orphan on its own, at its
@@ -56,6 +56,10 @@ class Session:
 def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:
     config = load_config(args.config)
     directory = args.migrations or config.migrations
+    if not args.migrations and not config.migrations_configured:
+        from mobius_sqlcheck.layouts import find_migrations_directory
+
+        directory = find_migrations_directory(".")
     if not os.path.isdir(directory):
         raise UsageError(f"migrations directory {directory} does not exist (set --migrations or [tool.mobius_sqlcheck].migrations)")
     try:
@@ -63,11 +67,16 @@ def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:
     except OSError as error:
         raise UsageError(f"cannot read migrations directory {directory}: {error.strerror or error}") from None
     config = config.replace(migrations=directory)
-    migration_set = load_migration_set(directory)
+    # The layout's units (a dbmate section, a diesel directory, a Flyway R__ file) are what runs.
+    migration_set = load_layout_set(directory, config.layout, config.rollbacks)
     if not migration_set.forwards:
         # A broken checkout or a wrong path must not pass as "up to date", nor
         # make every applied migration look "missing".
-        raise UsageError(f"no migration files (NNN_name.sql) in {directory}: a broken checkout or the wrong --migrations?")
+        from mobius_sqlcheck.layouts import all_layouts
+
+        module = all_layouts().get(migration_set.layout)
+        expected = "NNN_name.sql" if module is None or module.ID == "mobius" else module.EXPECTED
+        raise UsageError(f"no migration files ({expected}) in {directory}: a broken checkout or the wrong --migrations?")
     return config, migration_set
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from mobius_sqlcheck.migrations import MigrationSet, build_migration_set
+from mobius_sqlcheck.migrations import MigrationSet
 
 TABLES_QUERY = """
     SELECT table_name, table_type FROM information_schema.tables
@@ -100,8 +100,9 @@ def expected_shape(migration_set: MigrationSet, applied: set[tuple[str, str]] | 
     """Replay the applied forward migrations (all of them when `applied` is None)."""
     from mobius_sqlcheck.lint.replay import replay_history  # the linter's engine; heavy, so imported late
 
-    forwards = [m.path for m in migration_set.forwards if applied is None or (m.version, m.name) in applied]
-    catalog = replay_history(build_migration_set(migration_set.directory, forwards))
+    subset = MigrationSet(migration_set.directory, migration_set.layout)
+    subset.forwards = [m for m in migration_set.forwards if applied is None or (m.version, m.name) in applied]
+    catalog = replay_history(subset)  # the layout's units: a dbmate file replays its up section only
     return shape_of_catalog(catalog)
 
 

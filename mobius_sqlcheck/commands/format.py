@@ -38,7 +38,12 @@ def run(args: argparse.Namespace) -> int:
     from mobius_sqlcheck.formatting import Settings, fix_texts
 
     config = load_config(args.config)
-    paths = sql_files(args.paths or [config.migrations])
+    if args.paths:
+        paths = sql_files(args.paths)
+    else:
+        from mobius_sqlcheck.commands.lint import default_paths  # the configured or found migrations
+
+        paths = sql_files(default_paths(config))
     locked = locked_paths(paths, config.lock_file)
     if args.include_locked:
         for lock in sorted({lock for lock in locked.values()}):

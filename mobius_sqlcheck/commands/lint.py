@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only these rules (comma-separated codes or prefixes, e.g. MSC3,MSC401)")
     parser.add_argument("--ignore", action="append", default=[], metavar="CODES", help="skip these rules")
     parser.add_argument("--fail-on", choices=FAIL_LEVELS, help="lowest severity that fails the run")
-    parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read (default: found upwards)")
+    parser.add_argument("--config", metavar="FILE", help="config file to read: mobius-sqlcheck.toml, .mobius-sqlcheck.toml or pyproject.toml "
+                             "(default: the nearest one upwards)")
     parser.add_argument("--sarif-file", metavar="FILE", help="also write SARIF 2.1.0 to FILE")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--format-check", action="store_true",
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     rules = registry_from_environment()
     config = configure(args, rules)
-    paths = args.paths or [config.migrations]
+    paths = args.paths or default_paths(config)
     for path in paths:
         if not os.path.lexists(path):
             raise UsageError(f"no such file or directory: {path}")
@@ -70,6 +71,16 @@ def run(args: argparse.Namespace) -> int:
     if args.sarif_file:
         _write(args.sarif_file, renderer("sarif")(result))
     return exit_code(result, config)
+
+
+def default_paths(config: Config) -> list[str]:
+    """The configured migrations directories, else the one found where the
+    layouts keep theirs (exit 2 saying where it looked when there is none)."""
+    if config.migrations_configured:
+        return list(config.migration_directories)
+    from mobius_sqlcheck.layouts import find_migrations_directory
+
+    return [find_migrations_directory(".")]
 
 
 def _fix(result, config: Config) -> bool:

@@ -16,7 +16,7 @@ import sys
 from mobius_sqlcheck import lockfile
 from mobius_sqlcheck.config import load_config
 from mobius_sqlcheck.errors import EXIT_OK, OperationFailed, UsageError
-from mobius_sqlcheck.migrations import MigrationSet, classify_filename, load_migration_set
+from mobius_sqlcheck.migrations import MigrationSet, load_layout_set
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,10 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     directory = args.directory or config.migrations
+    if not args.directory and not config.migrations_configured:
+        from mobius_sqlcheck.layouts import find_migrations_directory
+
+        directory = find_migrations_directory(".")
     if not os.path.isdir(directory):
         raise UsageError(f"not a directory: {directory}")
     path = lockfile.lock_path(directory, config.lock_file)
-    migration_set = load_migration_set(directory)
+    migration_set = load_layout_set(directory, config.layout, config.rollbacks)  # the layout's files
     if not lockfile.locked_files(migration_set):
         raise UsageError(f"no migrations in {directory}: nothing to lock")
     try:
@@ -59,27 +63,25 @@ def _refuse_unsafe(path: str, migration_set: MigrationSet, new: lockfile.LockFil
                               "added, then run `mobius-sqlcheck lock --force`") from None
     if old is None:
         return
-    problems = unsafe_changes(old, new)
+    problems = unsafe_changes(old, new, migration_set)
     if problems:
         for problem in problems:
             print(f"{path}: {problem}", file=sys.stderr)
         raise OperationFailed("lock file not written; run `mobius-sqlcheck lock --force` to accept these changes")
 
 
-def unsafe_changes(old: lockfile.LockFile, new: lockfile.LockFile) -> list[str]:
-    """What re-locking would accept beyond appending migrations."""
+def unsafe_changes(old: lockfile.LockFile, new: lockfile.LockFile, migration_set: MigrationSet) -> list[str]:
+    """What re-locking would accept beyond appending migrations (in the layout's order)."""
     problems = []
     for name, digest in old.entries.items():
         if name not in new.entries:
             problems.append(f"locked migration {name} was deleted or renamed")
         elif new.entries[name] != digest:
             problems.append(f"locked migration {name} was modified")
-    newest = old.newest_forward()
-    for name in new.entries:
-        migration = classify_filename(name)
-        if (newest is not None and migration is not None and not migration.is_rollback
-                and name not in old.entries and migration.sort_key < newest.sort_key):
-            problems.append(f"{name} sorts before {newest.filename}, the newest locked migration")
+    newest, inserted = lockfile.inserted_before_newest(old, migration_set)
+    for migration in inserted:
+        if newest is not None:
+            problems.append(f"{migration.filename} sorts before {newest.filename}, the newest locked migration")
     return problems
 
 

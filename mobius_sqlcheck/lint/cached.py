@@ -57,10 +57,10 @@ def replay_directory_cached(run: Run, migration_set: MigrationSet, plan: Plan) -
     to_read = []
     for index in range(start, len(plan)):
         forward, rollback = plan[index]
-        to_read.append(forward.path)
+        to_read.append(forward.key)
         if rollback is not None and entries[index] is None:
-            to_read.append(rollback.path)
-    prefetcher = Prefetcher(to_read + [m.path for m in migration_set.orphan_rollbacks], run.provider)
+            to_read.append(rollback.key)
+    prefetcher = Prefetcher(to_read + [m.key for m in migration_set.orphan_rollbacks], run.provider)
     try:
         for index in range(start, len(plan)):
             forward, rollback = plan[index]

@@ -27,10 +27,10 @@ def classify_paths(paths: list[str], config: Config) -> tuple[dict[str, list[str
     text_files: list[str] = []
 
     def add_sql(path: str) -> None:
-        directory = os.path.dirname(path)
+        directory = _owning_directory(path)
         absolute = os.path.abspath(directory or ".")
         if absolute not in directory_of:
-            if not is_migrations_directory(directory or ".", config.migrations):
+            if not is_migrations_directory(directory or ".", list(config.migration_directories)):
                 sql_files.append(path)
                 return
             directory_of[absolute] = directory
@@ -45,6 +45,19 @@ def classify_paths(paths: list[str], config: Config) -> tuple[dict[str, list[str
         else:
             text_files.append(path)
     return migration_dirs, sql_files, text_files
+
+
+# A migration that is a directory of its own (diesel, Prisma): its files
+# belong to the migrations directory above it.
+_DIRECTORY_MIGRATION_FILES = {"up.sql": "up.sql", "down.sql": "up.sql", "migration.sql": "migration.sql"}
+
+
+def _owning_directory(path: str) -> str:
+    directory = os.path.dirname(path)
+    marker = _DIRECTORY_MIGRATION_FILES.get(os.path.basename(path).lower())
+    if marker and os.path.isfile(os.path.join(directory or ".", marker)):
+        return os.path.dirname(directory)
+    return directory
 
 
 def _walk(directory: str) -> list[str]:

@@ -9,6 +9,7 @@ server) can call it again and again, with other files or other settings.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -29,8 +30,8 @@ from mobius_sqlcheck.lint.discovery import classify_paths, context_paths
 from mobius_sqlcheck.lint.findings import RawFinding
 from mobius_sqlcheck.lint.replay import Replayed, ReplayFailure, replay_statement
 from mobius_sqlcheck.lint.selection import INTERNAL_ERROR, ActiveRules
-from mobius_sqlcheck.lint.sources import DiskSources, Prefetcher, SourceLoader, SourceProvider
-from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, build_migration_set, has_no_transaction_directive
+from mobius_sqlcheck.lint.sources import DiskSources, Prefetcher, SourceLoader, SourceProvider, whole_file
+from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, has_no_transaction_directive, load_layout_set
 from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, Statement, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Registry, Rule, all_rules
 from mobius_sqlcheck.source import ReadProblem, SourceFile
@@ -60,6 +61,8 @@ class Run:
         self.reported: set[str] = set()
         self.internal_errors = 0
         self.deep_statements: set[tuple[str, int]] = set()
+        self.layouts: dict[str, str] = {}  # migrations directory -> the layout in force
+        self.dialect_skipped = 0
         self.store: Store | None = None  # the history cache (mobius_sqlcheck.cache), when on
 
     # -- recording --------------------------------------------------------
@@ -125,8 +128,10 @@ class Run:
         return source
 
     def keep(self, source: SourceFile) -> None:
-        """Keep a file's text for positions (it has findings or suppressions)."""
-        self.sources[source.path] = source
+        """Keep a file's text for positions (it has findings or suppressions);
+        of a section (dbmate), the whole file's."""
+        if source.path not in self.sources:
+            self.sources[source.path] = whole_file(self.provider, source)
 
     def source_for(self, path: str) -> SourceFile | None:
         """The file's text for positions: kept when it had findings while it
@@ -149,7 +154,8 @@ class Run:
                          end=problem.end, hint=problem.hint)
             suppressions = find_suppressions(source, parsed.statements)
             if suppressions:
-                self.suppressions[source.path] = suppressions
+                # Two sections of one file (dbmate) each bring their own.
+                self.suppressions.setdefault(source.path, []).extend(suppressions)
                 self.keep(source)
         return parsed
 
@@ -182,7 +188,7 @@ def lint_paths(paths: list[str], config: Config, rules: Registry | None = None,
         if isinstance(source, SourceFile):
             _run_text_rules(run, source)
     result = LintResult(_finish(run), files=len(run.reported), internal_errors=run.internal_errors,
-                        rules=run.rules.all)
+                        rules=run.rules.all, layouts=run.layouts, dialect_skipped=run.dialect_skipped)
     if run.store is not None:
         run.store.maybe_sweep()
         if run.store.problem:
@@ -197,8 +203,11 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     """Lint one migrations directory, streaming: each file is read, parsed,
     checked and replayed, then its parse tree is dropped, so memory stays flat
     however long the history."""
-    migration_set = build_migration_set(directory or ".", context_paths(directory, given))
-    all_paths = [m.path for m in migration_set.all_files()] + migration_set.other_sql
+    migration_set = _migration_set(run.config, directory, given)
+    run.layouts[directory or "."] = migration_set.layout
+    run.dialect_skipped += len(migration_set.dialect_skipped)
+    ignored = [path for path, _ in migration_set.ignored]  # files the layout never applies (MSC110)
+    all_paths = list(dict.fromkeys([m.path for m in migration_set.all_files()] + migration_set.other_sql + ignored))
     context = MigrationsContext(run.config, migration_set, SourceLoader(all_paths, run.provider), frozenset(given))
     _run_set_rules(run, context)
     pairs = _replay_plan(run, migration_set)
@@ -207,13 +216,13 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
 
         catalog = replay_directory_cached(run, migration_set, pairs)
     else:
-        prefetcher = Prefetcher([m.path for pair in pairs for m in pair if m is not None]
-                                + [m.path for m in migration_set.orphan_rollbacks], run.provider)
+        prefetcher = Prefetcher([m.key for pair in pairs for m in pair if m is not None]
+                                + [m.key for m in migration_set.orphan_rollbacks], run.provider)
         try:
             catalog = _replay_directory(run, migration_set, pairs, prefetcher)
         finally:
             prefetcher.close()
-    for path in migration_set.other_sql:
+    for path in migration_set.other_sql + ignored:
         if path in run.reported:
             source = run.read(path)
             if isinstance(source, SourceFile):
@@ -221,6 +230,14 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     for rule in run.rules.by_scope.get("history", ()):
         first = migration_set.forwards[0].path if migration_set.forwards else directory
         run.call(rule, first, 0, HistoryContext(run.config, migration_set, catalog))
+
+
+def _migration_set(config: Config, directory: str, given: list[str]) -> MigrationSet:
+    """The directory as its layout lists it: the pipeline's one view of
+    layouts (the units in apply order, their rollbacks, the files ignored)."""
+    listed = {os.path.abspath(path) for path in context_paths(directory, [])}
+    extra = [path for path in given if os.path.abspath(path) not in listed and os.path.dirname(path) == directory]
+    return load_layout_set(directory, config.layout, config.rollbacks, extra)
 
 
 def _replay_plan(run: Run, migration_set: MigrationSet) -> list[tuple[MigrationFile, MigrationFile | None]]:
@@ -286,7 +303,7 @@ def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet, 
     not checked, unless `check` says otherwise (the history cache keeps
     every pair whole)."""
     reported = migration.path in run.reported if check is None else check
-    source, parsed = prefetcher.get(migration.path)
+    source, parsed = prefetcher.get(migration.key)
     run.record_read(source, reported)
     if not isinstance(source, SourceFile) or parsed is None:
         if reported:
@@ -305,8 +322,9 @@ def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet, 
 def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, parsed: ParsedFile,
                       catalog: Catalog, reported: bool) -> list[tuple[ObjectRef, Origin]]:
     """Run the statement rules on one file while replaying it into `catalog`."""
+    no_transaction = not migration.in_transaction or has_no_transaction_directive(source.text)
     context = StatementContext(run.config, source, migration, catalog, parsed.statements,
-                               no_transaction=has_no_transaction_directive(source.text))
+                               no_transaction=no_transaction)
 
     def check(statement: Statement) -> None:
         for rule in run.rules.statement_rules(statement.node_type):

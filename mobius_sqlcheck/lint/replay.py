@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.errors import OperationFailed
-from mobius_sqlcheck.migrations import MigrationSet
+from mobius_sqlcheck.migrations import MigrationSet, version_key
 from mobius_sqlcheck.parse import ParsedFile, Statement, parse_source
-from mobius_sqlcheck.source import ReadProblem, read_source
+from mobius_sqlcheck.source import ReadProblem, read_source, section_of
 
 class ReplayFailure(NamedTuple):
     """A statement the catalog could not replay, and why."""
@@ -66,11 +66,13 @@ def replay_history(migration_set: MigrationSet, upto: str | None = None) -> Cata
     silently smaller catalog."""
     catalog = Catalog()
     for forward in migration_set.forwards:
-        if upto is not None and forward.number > int(upto):
+        if upto is not None and forward.version_key > version_key(upto):
             break
         source = read_source(forward.path)
         if isinstance(source, ReadProblem):
             raise HistoryError(f"{forward.path}: {source.message}")
+        if forward.is_section:  # a dbmate file replays its up section only
+            source = section_of(source, forward.start, forward.end)
         replayed = replay(catalog, parse_source(source), forward.path)
         for failure in replayed.failures:
             where = source.position(failure.statement.start)

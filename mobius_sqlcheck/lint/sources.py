@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Iterator, NamedTuple, Protocol
 
 from mobius_sqlcheck.parse import Decoder, ParsedFile, fast_decoder, parse_source
-from mobius_sqlcheck.source import ReadProblem, SourceFile, decode_source, read_source
+from mobius_sqlcheck.source import ReadProblem, SectionSource, SourceFile, decode_source, read_source, section_of
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -96,9 +96,32 @@ class SourceLoader(Mapping[str, "SourceFile | ReadProblem"]):
         return len(self._paths)
 
 
-def _read_and_parse(provider: SourceProvider, path: str,
-                    decode: Decoder) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+# What a migration is read as (MigrationFile.key): a whole file, or bytes
+# `start:end` of one when its layout keeps two migrations in one file (dbmate).
+UnitKey = tuple[str, int, "int | None"]
+
+
+def read_unit(provider: SourceProvider, key: UnitKey) -> SourceFile | ReadProblem:
+    """The file of `key`, or only its section: everything else blanked, so
+    every offset, line and column stays the real file's."""
+    path, start, end = key
     source = provider.read(path)
+    if isinstance(source, SourceFile) and (start != 0 or end is not None):
+        return section_of(source, start, end)
+    return source
+
+
+def whole_file(provider: SourceProvider, source: SourceFile) -> SourceFile:
+    """The real text behind a section (for positions and messages); a whole file as it is."""
+    if isinstance(source, SectionSource):
+        real = provider.read(source.path)
+        return real if isinstance(real, SourceFile) else source
+    return source
+
+
+def _read_and_parse(provider: SourceProvider, key: UnitKey,
+                    decode: Decoder) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+    source = read_unit(provider, key)
     return source, parse_source(source, decode) if isinstance(source, SourceFile) else None
 
 
@@ -111,27 +134,27 @@ class Prefetcher:
     WINDOW = 8  # files parsed ahead: bounds the parse trees held in memory
     MIN_FILES = 16
 
-    def __init__(self, paths: list[str], provider: SourceProvider) -> None:
+    def __init__(self, keys: list[UnitKey], provider: SourceProvider) -> None:
         self._provider = provider
-        self._queue = list(reversed(paths))
-        self._pending: dict[str, Future] = {}
+        self._queue = list(reversed(keys))
+        self._pending: dict[UnitKey, Future] = {}
         self._pool = None
         self._decode: Decoder = json.loads
-        if len(paths) >= self.MIN_FILES:
+        if len(keys) >= self.MIN_FILES:
             # Imported here: concurrent.futures costs the one-file hook run ~8 ms.
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(1, "mobius-parse")
             self._decode = fast_decoder()
 
-    def get(self, path: str) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
+    def get(self, key: UnitKey) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
         if self._pool is None:
-            return _read_and_parse(self._provider, path, self._decode)
+            return _read_and_parse(self._provider, key, self._decode)
         while self._queue and len(self._pending) < self.WINDOW:
             upcoming = self._queue.pop()
             self._pending[upcoming] = self._pool.submit(_read_and_parse, self._provider, upcoming, self._decode)
-        future = self._pending.pop(path, None)
-        return future.result() if future is not None else _read_and_parse(self._provider, path, self._decode)
+        future = self._pending.pop(key, None)
+        return future.result() if future is not None else _read_and_parse(self._provider, key, self._decode)
 
     def close(self) -> None:
         if self._pool is not None:

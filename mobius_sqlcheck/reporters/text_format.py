@@ -23,8 +23,20 @@ def render(result: LintResult, colour: bool = False) -> str:
 def _summary(result: LintResult) -> str:
     errors, warnings = result.error_count, result.warning_count
     if not errors and not warnings:
-        return f"{_plural(result.files, 'file')} checked, no problems"
-    return f"{_plural(result.files, 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        return f"{_plural(result.files, 'file')} checked, no problems{_layouts(result)}"
+    return (f"{_plural(result.files, 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+            f"{_layouts(result)}")
+
+
+def _layouts(result: LintResult) -> str:
+    """Which layout was in force (detected or configured), and what it skipped."""
+    if not result.layouts:
+        return ""
+    names = sorted(set(result.layouts.values()))
+    text = f" ({', '.join(names)} layout{'' if len(names) == 1 else 's'}"
+    if result.dialect_skipped:
+        text += f"; {_plural(result.dialect_skipped, 'other-database variant')} skipped"
+    return text + ")"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -37,5 +37,10 @@ def check_file(ctx: FileContext) -> Iterator[Finding]:
     parsed = ctx.parsed
     if parsed is None or parsed.statements or parsed.problems:
         return
+    if ctx.migration.is_section:  # a dbmate section: the file around it is not empty
+        side = "down" if ctx.migration.is_rollback else "up"
+        yield Finding(f"the `-- migrate:{side}` section has no statement", ctx.migration.start,
+                      hint="Write its SQL: dbmate runs this section and does nothing.")
+        return
     what = "comments only" if ctx.source and ctx.source.text.strip() else "an empty file"
     yield Finding(f"migration has no statement ({what})")

@@ -41,10 +41,10 @@ HINT = "Renumber the migration after the newest locked one, then run `mobius-sql
 
 def check_migrations(ctx: MigrationsContext) -> Iterator[Finding]:
     lock = lockfile.read_quietly(ctx.migration_set, ctx.config.lock_file)
-    newest = lock.newest_forward() if lock is not None else None
-    if lock is None or newest is None:
+    if lock is None:
         return
-    for migration in ctx.migration_set.forwards:
-        if migration.filename not in lock.entries and migration.sort_key < newest.sort_key:
+    newest, inserted = lockfile.inserted_before_newest(lock, ctx.migration_set)  # in the layout's order
+    for migration in inserted:
+        if newest is not None:
             yield Finding(f"{migration.filename} is not locked and sorts before {newest.filename}, "
                           "the newest locked migration", path=migration.path)

@@ -2,7 +2,9 @@
 
 ## What it does
 Reports `NNN_name_rollback.sql` when no `NNN_name.sql` exists in the same
-directory.
+directory; in the other layouts, a `.down.sql` without its `.up.sql`
+(golang-migrate), a `U` file without its `V` file (Flyway), a rollback in the
+Supabase rollbacks directory without its migration.
 
 ## Why is this bad?
 The rollback can never be run by the applier, and it usually means the
@@ -37,4 +39,7 @@ HINT = "Rename it to match its forward migration, or delete it."
 
 def check_migrations(ctx: MigrationsContext) -> Iterator[Finding]:
     for rollback in ctx.migration_set.orphan_rollbacks:
-        yield Finding(f"no forward migration {rollback.stem}.sql for this rollback", path=rollback.path)
+        if rollback.display:  # another layout's names: a .down.sql without its .up.sql, a U file without its V file
+            yield Finding(f"{rollback.filename} is a rollback without its forward migration", path=rollback.path)
+        else:
+            yield Finding(f"no forward migration {rollback.stem}.sql for this rollback", path=rollback.path)

@@ -2,8 +2,10 @@
 
 ## What it does
 Checks the name of every `CREATE INDEX` against `index_name_pattern`
-(default `^idx_{table}_[a-z0-9_]+$`, where `{table}` is the indexed table's
-name), and reports an index created without a name.
+(default `^(idx_{table}_[a-z0-9_]+|{table}_[a-z0-9_]+_(idx|key))$`, where
+`{table}` is the indexed table's name: `idx_<table>_...`, or PostgreSQL's
+own `<table>_<columns>_idx` / `_key`), and reports an index created without
+a name.
 
 ## Why is this bad?
 Index names are how a rollback drops an index, how `verify` finds it and how
@@ -37,7 +39,7 @@ CODE = "MSC201"
 NAME = "index-name"
 SEVERITY = "warning"
 NODE_TYPES = ("IndexStmt",)
-OPTIONS = {"index_name_pattern": r"^idx_{table}_[a-z0-9_]+$"}
+OPTIONS = {"index_name_pattern": r"^(idx_{table}_[a-z0-9_]+|{table}_[a-z0-9_]+_(idx|key))$"}
 
 
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:

@@ -5,6 +5,9 @@ Checks the name of every `CREATE TRIGGER` against `trigger_name_pattern`
 (default `^{table}_[a-z0-9_]+_trigger$`: the table, the trigger's purpose,
 then `_trigger`).
 
+A trigger on a Supabase platform table (`auth.*`, `storage.*`) is not
+checked: it is wired into Supabase's schema, named as its docs show.
+
 ## Why is this bad?
 Trigger names are scoped to their table, so the same name on two tables is
 legal and confusing; a name that carries the table and the purpose reads well
@@ -32,6 +35,7 @@ from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.rules._support.locate import name_span
 from mobius_sqlcheck.parse import Statement
+from mobius_sqlcheck.supabase_project import is_platform_schema
 
 CODE = "MSC202"
 NAME = "trigger-name"
@@ -41,7 +45,9 @@ OPTIONS = {"trigger_name_pattern": r"^{table}_[a-z0-9_]+_trigger$"}
 
 
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
-    _, table = nodes.relation_key(statement.node["relation"])
+    schema, table = nodes.relation_key(statement.node["relation"])
+    if is_platform_schema(schema):  # a trigger on auth.users is wired into Supabase's tables, not named by us
+        return
     name = statement.node.get("trigname", "")
     pattern = ctx.config.name_pattern("trigger_name_pattern")
     if not pattern.matches(name, table):

@@ -1,8 +1,12 @@
 """A forward migration without its rollback file.
 
 ## What it does
-Reports every forward migration `NNN_name.sql` that has no
-`NNN_name_rollback.sql` beside it.
+Reports every forward migration that has no rollback, as its layout names
+it: `NNN_name_rollback.sql` beside `NNN_name.sql` (ours), a `.down.sql`
+(golang-migrate), a `-- migrate:down` section (dbmate), `down.sql` (diesel),
+a `U` file (Flyway, once any exists). A layout whose tool has no rollbacks
+(the Supabase CLI, Prisma) needs none, unless `require_rollback = true`
+(a Supabase project that keeps them sets `rollbacks = "supabase/rollbacks"`).
 
 ## Why is this bad?
 `mobius-sqlcheck rollback` undoes migrations by running their rollback files,
@@ -37,6 +41,13 @@ HINT = ("Add the rollback file. If the change truly cannot be undone, make the r
 
 
 def check_migrations(ctx: MigrationsContext) -> Iterator[Finding]:
-    for forward in ctx.migration_set.forwards:
-        if ctx.migration_set.rollback_for(forward) is None:
-            yield Finding(f"no rollback file {forward.stem}_rollback.sql for this migration", path=forward.path)
+    migration_set = ctx.migration_set
+    # A layout without rollbacks (Supabase CLI, Prisma; Flyway until an undo
+    # file exists) needs none, unless the project asks for them.
+    if not (migration_set.has_rollbacks or ctx.config.require_rollback):
+        return
+    for forward in migration_set.forwards:
+        if forward.repeatable or migration_set.rollback_for(forward) is not None:
+            continue
+        expected = migration_set.rollback_names.get(forward.stem, f"rollback file {forward.stem}_rollback.sql")
+        yield Finding(f"no {expected} for this migration", path=forward.path)

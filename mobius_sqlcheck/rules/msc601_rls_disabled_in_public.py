@@ -7,7 +7,10 @@ SECURITY`). Enabling it later, in the same file or a later one, is enough;
 disabling it again brings the finding back. The finding points at the
 `CREATE TABLE`. `FORCE ROW LEVEL SECURITY` alone does not enable it. Views,
 temporary tables and tables created outside these migrations are not
-checked.
+checked. Only a Supabase project's history is checked (the Supabase CLI
+layout, a `supabase/config.toml` in or above the directory, or migrations
+that touch `auth`, `storage` or a storage bucket): plain PostgreSQL does not
+expose `public` through an API.
 
 ## Why is this bad?
 Supabase exposes every table in `public` through its REST API, and grants
@@ -36,6 +39,7 @@ from typing import Iterator
 from mobius_sqlcheck import nodes
 from mobius_sqlcheck.context import HistoryContext
 from mobius_sqlcheck.diagnostics import Finding
+from mobius_sqlcheck.supabase_project import is_supabase_history
 
 CODE = "MSC601"
 NAME = "rls-disabled-in-public"
@@ -46,6 +50,8 @@ PUBLIC_SCHEMA = "public"
 
 
 def check_history(ctx: HistoryContext) -> Iterator[Finding]:
+    if not is_supabase_history(ctx.migration_set, ctx.catalog):
+        return
     for table in ctx.catalog.tables.values():
         if (table.schema != PUBLIC_SCHEMA or table.kind != "table" or table.temporary or table.external
                 or table.rls_enabled or table.origin is None):

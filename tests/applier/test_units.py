@@ -54,7 +54,7 @@ def test_apply_plan_refuses_disagreement_and_honours_target(migration_dir: Path)
     checksum_a = plan.read_checksum(str(migration_dir / "001_a.sql"))
     with pytest.raises(OperationFailed, match="004_c.sql was modified"):
         plan.to_apply(_entries(migration_dir, [_row("004", "c", "stale")]))
-    todo = plan.to_apply(_entries(migration_dir, [_row("001", "a", checksum_a)]), target=2)
+    todo = plan.to_apply(_entries(migration_dir, [_row("001", "a", checksum_a)]), target=(2,))
     assert [e.name for e in todo] == ["b"]
 
 
@@ -63,12 +63,18 @@ def test_rollback_plan_newest_first(migration_dir: Path) -> None:
             for v, n in (("001", "a"), ("002", "b"), ("004", "c"), ("004", "d"))]
     items = _entries(migration_dir, rows)
     assert [e.name for e in plan.to_roll_back(items, steps=2, to_version=None)] == ["d", "c"]
-    assert [e.name for e in plan.to_roll_back(items, steps=None, to_version=1)] == ["d", "c", "b"]
+    assert [e.name for e in plan.to_roll_back(items, steps=None, to_version=(1,))] == ["d", "c", "b"]
     assert [e.name for e in plan.to_roll_back(items, steps=None, to_version=None)] == ["d"]
 
 
 def test_parse_version() -> None:
-    assert plan.parse_version("004", "--to") == 4
+    assert plan.parse_version("004", "--to") == (4,)
+    assert plan.parse_version("2024-06-11-120000", "--to") == (20240611120000,)  # diesel
+    assert plan.parse_version("1.2", "--to") == plan.parse_version("1_2", "--to") == (1, 2)  # Flyway
+    assert (1, 10) > plan.parse_version("1.9", "--to") > (1,) and plan.parse_version("1.1", "--to") < (2,)
+    for bad in ("1..2", "1.", ".1"):
+        with pytest.raises(UsageError):
+            plan.parse_version(bad, "--to")
     with pytest.raises(UsageError):
         plan.parse_version("latest", "--to")
 

@@ -128,6 +128,8 @@ LOCKING = ("CREATE INDEX idx_brands_name ON brands (name);\n"
 @pytest.mark.asyncio
 async def test_lock_rules_hover_and_their_fixes(client: LanguageClient):
     paths = _setup(client)
+    # The Supabase CLI layout has no rollbacks: ask for them, so MSC401 is there to suppress.
+    (client.project / "mobius-sqlcheck.toml").write_text("require_rollback = true\n")  # type: ignore[attr-defined]
     second = paths["002_assets.sql"]
     second.write_text(LOCKING)
     for path in paths.values():

@@ -1,0 +1,82 @@
+"""Flyway: `V<version>__<description>.sql`, repeatable `R__<description>.sql`.
+
+The version is dotted, `_` reading as `.` (`V1_2__x.sql` is 1.2), compared
+part by part as numbers. Repeatable migrations apply after every versioned
+one, in description order, and again whenever their checksum changes. Undo
+migrations (`U<version>__<description>.sql`, paid editions) are the
+rollbacks: once any exists, every versioned migration needs one (MSC401).
+Each script runs in a transaction unless its script config file
+`<script>.sql.conf` says `executeInTransaction=false`. A `.sql` file not
+named so is never run (MSC110 here).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+
+ID = "flyway"
+SUMMARY = "Flyway: V<version>__<description>.sql, R__<description>.sql, undo U<version>__<description>.sql"
+HAS_ROLLBACKS = False  # only once an undo file exists
+EXPECTED = "V<version>__<description>.sql, R__<description>.sql or U<version>__<description>.sql"
+PROJECT_DIRS = ("src/main/resources/db/migration", "db/migration", "sql")
+SEQUENTIAL = False
+
+
+def expected_rollback(unit: Unit) -> str:
+    return f"undo file U{unit.display[1:]}"
+
+VERSIONED = re.compile(r"^(?P<kind>[VU])(?P<version>[0-9]+(?:[._][0-9]+)*)__(?P<description>.+)\.sql$")
+REPEATABLE = re.compile(r"^R__(?P<description>.+)\.sql$")
+_NO_TRANSACTION = re.compile(r"^\s*flyway\.executeInTransaction\s*=\s*false\s*$|^\s*executeInTransaction\s*=\s*false\s*$",
+                             re.MULTILINE | re.IGNORECASE)
+
+
+def evidence(directory: str, names: list[str]) -> int:
+    return 10 * sum(1 for name in names if VERSIONED.match(name) or REPEATABLE.match(name))
+
+
+def _in_transaction(path: str) -> bool:
+    config = read_text(f"{path}.conf")
+    return not (config and _NO_TRANSACTION.search(config)) and not has_our_no_transaction(read_text(path))
+
+
+def list_units(directory: str, names: list[str], options: Options) -> Listing:
+    versioned: dict[tuple[int, ...], tuple[str, str, str]] = {}  # parts -> (version, description, path)
+    undo: dict[tuple[int, ...], str] = {}
+    repeatable: list[tuple[str, str]] = []
+    ignored = []
+    for filename in names:
+        path = os.path.join(directory, filename)
+        if not is_sql(filename) or os.path.isdir(path):
+            continue
+        match = VERSIONED.match(filename)
+        if match is not None:
+            version = match["version"].replace("_", ".")
+            parts = tuple(int(part) for part in version.split("."))
+            if match["kind"] == "U":
+                undo[parts] = path
+            elif parts in versioned:
+                ignored.append(Ignored(path, f"Flyway refuses a second migration of version {version}"))
+            else:
+                versioned[parts] = (version, match["description"], path)
+            continue
+        match = REPEATABLE.match(filename)
+        if match is not None:
+            repeatable.append((match["description"], path))
+        else:
+            ignored.append(Ignored(path, f"Flyway runs only {EXPECTED}"))
+    units = []
+    for parts in sorted(versioned):
+        version, description, path = versioned[parts]
+        rollback = undo.pop(parts, None)
+        units.append(Unit(version, description, os.path.basename(path), Section(path),
+                          Section(rollback) if rollback else None, _in_transaction(path), (0, parts, "")))
+    for description, path in sorted(repeatable):
+        units.append(Unit("", description, os.path.basename(path), Section(path), None,
+                          _in_transaction(path), (1, (), description), repeatable=True))
+    has_undo = bool(undo) or any(unit.rollback for unit in units)
+    orphans = [Section(path) for _, path in sorted(undo.items())]
+    return Listing(ID, directory, units, ignored, [], orphans, [], has_undo)

@@ -1,0 +1,89 @@
+"""golang-migrate: `{version}_{title}.up.sql` and `{version}_{title}.down.sql`.
+
+The version is an unsigned integer (`000001`, or a Unix or UTC timestamp);
+migrations apply in numeric order, each file sent as one multi-statement
+query (one implicit transaction). golang-migrate ignores a file without
+`.up.` or `.down.` in its name (MSC110 here). Some projects keep one migration
+for several databases: `<version>_<title>.postgres.up.sql` beside `.mysql.`,
+`.sqlite3.` and `.cockroach.` variants. Those other variants are skipped (and
+counted); the `postgres` variant wins over a file without a dialect.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+
+ID = "golang-migrate"
+SUMMARY = "golang-migrate: <version>_<title>.up.sql with <version>_<title>.down.sql"
+HAS_ROLLBACKS = True
+EXPECTED = "<version>_<title>.up.sql / <version>_<title>.down.sql"
+PROJECT_DIRS = ("db/migrations", "migrations")
+SEQUENTIAL = True
+
+
+def expected_rollback(unit: Unit) -> str:
+    head, _, tail = unit.display.rpartition(".up.")
+    return f"down file {head}.down.{tail}"
+
+# golang-migrate's source/parse.go: ^([0-9]+)_(.*)\.(down|up)\.(.*)$
+FILE_NAME = re.compile(r"^([0-9]+)_(.*)\.(down|up)\.(.*)$")
+POSTGRES = ("postgres", "postgresql", "pg")
+OTHER_DIALECTS = ("mysql", "sqlite3", "sqlite", "cockroach", "cockroachdb", "clickhouse", "mssql",
+                  "sqlserver", "spanner", "redshift", "snowflake")
+
+
+def evidence(directory: str, names: list[str]) -> int:
+    return 10 * sum(1 for name in names if is_sql(name) and FILE_NAME.match(name))
+
+
+def _dialect(title: str) -> tuple[str, str]:
+    """("init", "postgres") for `init.postgres`; ("init", "") without a dialect."""
+    base, dot, last = title.rpartition(".")
+    if dot and last.lower() in POSTGRES + OTHER_DIALECTS:
+        return base, last.lower()
+    return title, ""
+
+
+def list_units(directory: str, names: list[str], options: Options) -> Listing:
+    # (version number, title) -> direction -> (is postgres variant, path)
+    found: dict[tuple[int, str], dict[str, tuple[bool, str]]] = {}
+    versions: dict[tuple[int, str], str] = {}
+    ignored, skipped = [], []
+    for filename in names:
+        path = os.path.join(directory, filename)
+        if not is_sql(filename) or os.path.isdir(path):
+            continue
+        match = FILE_NAME.match(filename)
+        if match is None:
+            ignored.append(Ignored(path, f"golang-migrate ignores it: not named {EXPECTED}"))
+            continue
+        title, dialect = _dialect(match[2])
+        if dialect in OTHER_DIALECTS:
+            skipped.append(path)
+            continue
+        key = (int(match[1]), title)
+        versions.setdefault(key, match[1])
+        postgres = dialect != ""
+        current = found.setdefault(key, {}).get(match[3])
+        if current is None or (postgres and not current[0]):
+            if current is not None:
+                skipped.append(current[1])  # the postgres variant wins
+            found[key][match[3]] = (postgres, path)
+        else:
+            skipped.append(path)
+    units, orphans = [], []
+    for key in sorted(found):
+        directions = found[key]
+        down = directions.get("down")
+        if "up" not in directions:
+            if down is not None:
+                orphans.append(Section(down[1]))
+            continue
+        up_path = directions["up"][1]
+        units.append(Unit(versions[key], key[1], os.path.basename(up_path), Section(up_path),
+                          Section(down[1]) if down else None,
+                          not has_our_no_transaction(read_text(up_path)), key))
+    return Listing(ID, directory, units, ignored, sorted(skipped), orphans, [], HAS_ROLLBACKS)

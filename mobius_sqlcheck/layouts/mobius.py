@@ -1,0 +1,119 @@
+"""Ours: `NNN_snake_case.sql`, its rollback `NNN_snake_case_rollback.sql` beside it.
+
+Applied in (numeric version, name) order, each file in its own transaction
+unless it says `-- mobius-sqlcheck: no-transaction`. A file that starts with
+digits but is not snake_case is still ordered by its version (MSC101 asks for
+a proper name); a `.sql` file without a version is never applied (MSC101).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+
+from mobius_sqlcheck.layouts import Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+
+ID = "mobius"
+SUMMARY = "NNN_snake_case.sql with NNN_snake_case_rollback.sql beside it"
+HAS_ROLLBACKS = True
+EXPECTED = "NNN_snake_case.sql and NNN_snake_case_rollback.sql"
+PROJECT_DIRS = ("migrations",)
+SEQUENTIAL = True  # versions count up by one (MSC103)
+
+
+def expected_rollback(unit: Unit) -> str:
+    return f"rollback file {unit.version}_{unit.name}_rollback.sql"
+
+STRICT_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[a-z0-9]+(?:_[a-z0-9]+)*)\.sql$")
+# Loosely migration-like: digits first. Ordered by its version all the same.
+LOOSE_NAME = re.compile(r"^(?P<version>[0-9]+)[_-]?(?P<name>.*)\.sql$", re.IGNORECASE)
+ROLLBACK_SUFFIX = "_rollback"
+# Another layout's own names: not evidence for this one.
+_FOREIGN = re.compile(r"\.(up|down)\.[^.]+$", re.IGNORECASE)
+
+
+def evidence(directory: str, names: list[str]) -> int:
+    return 10 * sum(1 for name in names
+                    if LOOSE_NAME.match(name) and not _FOREIGN.search(name) and not _is_dbmate(directory, name))
+
+
+def _is_dbmate(directory: str, name: str) -> bool:
+    from mobius_sqlcheck.layouts.dbmate import has_up_marker
+
+    return has_up_marker(os.path.join(directory, name))
+
+
+class _Name:
+    __slots__ = ("path", "version", "name", "is_rollback", "well_named")
+
+    def __init__(self, path: str, version: str, name: str, is_rollback: bool, well_named: bool) -> None:
+        self.path, self.version, self.name = path, version, name
+        self.is_rollback, self.well_named = is_rollback, well_named
+
+    @property
+    def stem(self) -> str:
+        return f"{self.version}_{self.name}"
+
+    @property
+    def order(self) -> tuple:
+        return (int(self.version), self.name)
+
+
+def classify(path: str) -> _Name | None:
+    filename = os.path.basename(path)
+    match = STRICT_NAME.match(filename)
+    well_named = match is not None
+    if match is None:
+        match = LOOSE_NAME.match(filename)
+        if match is None:
+            return None
+    name = match["name"]
+    is_rollback = name.lower().endswith(ROLLBACK_SUFFIX)
+    if is_rollback:
+        name = name[: -len(ROLLBACK_SUFFIX)]
+    return _Name(path, match["version"], name, is_rollback, well_named)
+
+
+def list_units(directory: str, names: list[str], options: Options) -> Listing:
+    paths = [os.path.join(directory, name) for name in names
+             if is_sql(name) and not os.path.isdir(os.path.join(directory, name))]
+    return pair_files(ID, directory, paths, HAS_ROLLBACKS)
+
+
+def pair_files(layout: str, directory: str, paths: list[str], has_rollbacks: bool,
+               rollback_paths: Sequence[str] = ()) -> Listing:
+    """Forward files paired with `<stem>_rollback.sql` (in `paths`, or in
+    `rollback_paths`: a separate rollbacks directory)."""
+    forwards, rollbacks, misnamed = [], [], []
+    for path in paths:
+        named = classify(path)
+        if named is None:
+            misnamed.append(path)
+        elif named.is_rollback:
+            rollbacks.append(named)
+        else:
+            forwards.append(named)
+    for path in rollback_paths:
+        named = classify(path)
+        if named is not None:  # a rollbacks directory holds files named like their forward migration
+            rollbacks.append(named)
+    forwards.sort(key=lambda n: n.order)
+    by_stem = {}
+    orphans = []
+    forward_stems = {n.stem for n in forwards}
+    for rollback in sorted(rollbacks, key=lambda n: n.order):
+        if rollback.stem in forward_stems and rollback.stem not in by_stem:
+            by_stem[rollback.stem] = rollback
+        else:
+            orphans.append(Section(rollback.path))
+    units = []
+    for forward in forwards:
+        paired = by_stem.get(forward.stem)
+        units.append(Unit(
+            version=forward.version, name=forward.name, display=os.path.basename(forward.path),
+            forward=Section(forward.path), rollback=Section(paired.path) if paired else None,
+            in_transaction=not has_our_no_transaction(read_text(forward.path)),
+            order=forward.order, well_named=forward.well_named,
+        ))
+    return Listing(layout, directory, units, [], [], orphans, misnamed, has_rollbacks)

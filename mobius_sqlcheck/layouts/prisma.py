@@ -1,0 +1,44 @@
+"""Prisma Migrate: `prisma/migrations/<YYYYMMDDHHMMSS>_<name>/migration.sql`.
+
+Migrations apply in directory-name order, each in a transaction; there are
+no rollbacks. `migration_lock.toml` sits beside the migration directories.
+A `.sql` file anywhere else in the directory is never run (MSC110 here).
+"""
+
+from __future__ import annotations
+
+import os
+
+from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+
+ID = "prisma"
+SUMMARY = "Prisma Migrate: <timestamp>_<name>/migration.sql, no rollbacks"
+HAS_ROLLBACKS = False
+EXPECTED = "<timestamp>_<name>/migration.sql"
+PROJECT_DIRS = ("prisma/migrations",)
+SEQUENTIAL = False
+
+
+def evidence(directory: str, names: list[str]) -> int:
+    score = 10 * sum(1 for name in names if os.path.isfile(os.path.join(directory, name, "migration.sql")))
+    return score + (10 if "migration_lock.toml" in names else 0)
+
+
+def list_units(directory: str, names: list[str], options: Options) -> Listing:
+    units, ignored = [], []
+    for entry in names:
+        path = os.path.join(directory, entry)
+        if not os.path.isdir(path):
+            if is_sql(entry):
+                ignored.append(Ignored(path, f"Prisma runs only {EXPECTED}"))
+            continue
+        migration = os.path.join(path, "migration.sql")
+        ignored.extend(Ignored(os.path.join(path, name), f"Prisma runs only {EXPECTED}")
+                       for name in sorted(os.listdir(path)) if is_sql(name) and name != "migration.sql")
+        if not os.path.isfile(migration):
+            continue
+        version, _, name = entry.partition("_")
+        units.append(Unit(version, name, f"{entry}/migration.sql", Section(migration), None,
+                          not has_our_no_transaction(read_text(migration)), (entry,)))
+    units.sort(key=lambda unit: unit.order)
+    return Listing(ID, directory, units, ignored, [], [], [], HAS_ROLLBACKS)
