@@ -189,7 +189,9 @@ def load_layout_set(directory: str, layout: str = "auto", rollbacks: str = "",
     the listing does not hold (linted as loose SQL by the caller)."""
     from mobius_sqlcheck.layouts import Options, all_layouts, list_units
 
-    listing = list_units(directory, layout, Options(rollbacks=rollbacks))  # paths spelled as given
+    # A named file missing from the disk (an editor buffer) is listed as if it were there.
+    missing = [os.path.basename(path) for path in extra_paths if not os.path.exists(path)]
+    listing = list_units(directory, layout, Options(rollbacks=rollbacks), missing)  # paths spelled as given
     migration_set = MigrationSet(directory or ".", listing.layout)
     migration_set.has_rollbacks = listing.has_rollbacks
     migration_set.ignored = [(item.path, item.reason) for item in listing.ignored]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from types import ModuleType
 from typing import NamedTuple
@@ -178,10 +179,13 @@ def resolve(directory: str, layout: str, names: list[str] | None = None) -> str 
     return detected.layout
 
 
-def list_units(directory: str, layout: str = AUTO, options: Options | None = None) -> Listing:
+def list_units(directory: str, layout: str = AUTO, options: Options | None = None,
+               extra_names: Sequence[str] = ()) -> Listing:
     """The directory as the layout in force sees it. A directory no layout
-    recognizes lists every `.sql` file as ignored."""
-    names = entries(directory)
+    recognizes lists every `.sql` file as ignored. `extra_names`: files the
+    caller holds that the disk does not (an editor buffer whose file was
+    deleted, or not yet saved), listed as if they were there."""
+    names = sorted(set(entries(directory)) | set(extra_names)) if extra_names else entries(directory)
     chosen = resolve(directory, layout, names)
     if chosen is None:
         sql = [os.path.join(directory, name) for name in names if name.lower().endswith(".sql")]
