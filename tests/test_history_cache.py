@@ -396,3 +396,20 @@ def test_the_cache_stores_no_password(tmp_path: Path) -> None:
         data = entry.read_bytes()
         assert b"Sup3rSecretPw" not in data and b"Sup3rSecretPw" not in __import__("zlib").decompress(
             data.partition(b"\n")[2]) if entry.parent.parent.name.endswith("z") else b"Sup3rSecretPw" not in data
+
+
+
+def test_the_layout_in_force_is_part_of_every_key(tmp_path: Path) -> None:
+    from mobius_sqlcheck.migrations import load_layout_set
+    from mobius_sqlcheck.rules import all_rules
+
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "001_init.sql").write_text("CREATE TABLE brands (id uuid PRIMARY KEY);\n", encoding="utf-8")
+    migration_set = load_layout_set(str(directory))
+    assert migration_set.layout == "mobius"
+    cache_store = Store(str(tmp_path / "cache"), history.tool_version())
+    rules = all_rules()
+    derived = history.open_history_cache(cache_store, Config(), rules, migration_set).keys
+    assert derived == history.open_history_cache(cache_store, Config(), rules, migration_set, layout="mobius").keys
+    assert derived != history.open_history_cache(cache_store, Config(), rules, migration_set, layout="dbmate").keys

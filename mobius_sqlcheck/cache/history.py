@@ -320,7 +320,10 @@ def _remember(key: str, directory: str, catalog: Catalog) -> None:
 
 
 def open_history_cache(store: Store, config: Any, rules: Mapping[str, Any],
-                       migration_set: MigrationSet, layout: str = DEFAULT_LAYOUT, sources: Any = None) -> HistoryCache:
+                       migration_set: MigrationSet, layout: str | None = None, sources: Any = None) -> HistoryCache:
+    """The cache of one history; its keys include the layout in force (the
+    same files read by another layout are another history)."""
+    layout = layout or getattr(migration_set, "layout", None) or DEFAULT_LAYOUT
     base = _hash(store.version.encode(), config_fingerprint(config).encode(),
                  registry_fingerprint(rules).encode(), layout.encode())
     return HistoryCache(store, base, migration_set, sources)
