@@ -84,7 +84,7 @@ def trace_migrations(url: str, migration_set: MigrationSet, version: int = locks
     results = []
     with psycopg.connect(url, prepare_threshold=None) as conn:
         for migration in migration_set.forwards:
-            script = load_script(migration.path)
+            script = load_script(migration)  # a dbmate section alone, positions in the real file
             if seed_rows:
                 seed(conn, seed_rows)
             result = _trace_file(conn, script, catalog, version, lock_timeout)

@@ -88,6 +88,16 @@ def test_trace_the_bundled_migrations(capsys: pytest.CaptureFixture[str]) -> Non
     assert index["locks"] == {"public.brands": "SHARE"} and index["predicted_locks"] == {"public.brands": "SHARE"}
 
 
+def test_trace_follows_the_layout_a_dbmate_down_section_is_not_run(capsys: pytest.CaptureFixture[str]) -> None:
+    fixture = ROOT / "tests" / "layouts" / "fixtures" / "dbmate" / "db" / "migrations"
+    assert main(["trace", str(fixture), "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    texts = [statement["statement"].lower() for file in document["files"] for statement in file["statements"]]
+    assert document["files"] and all(file["error"] is None for file in document["files"])
+    assert any(text.startswith("create table profiles") for text in texts)
+    assert not any(text.startswith("drop ") for text in texts), texts  # the -- migrate:down sections
+
+
 def test_a_rewrite_is_seen_by_its_relfilenode(server: tuple[ephemeral.Servers, int], tmp_path: Path) -> None:
     servers, major = server
     directory = tmp_path / "migrations"

@@ -11,7 +11,7 @@ import sys
 from mobius_sqlcheck import locks
 from mobius_sqlcheck.config import load_config
 from mobius_sqlcheck.errors import UsageError
-from mobius_sqlcheck.migrations import load_migration_set
+from mobius_sqlcheck.migrations import load_layout_set
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     servers = ephemeral.start(with_pooler=True, pool_size=2, bindir=args.pg_bindir)
     try:
         bootstrap_platform(servers.url())
-        results = tracing.trace_migrations(servers.url(), load_migration_set(directory), config.postgres_version,
+        migration_set = load_layout_set(directory, config.layout, config.rollbacks)
+        results = tracing.trace_migrations(servers.url(), migration_set, config.postgres_version,
                                            config.lock_timeout, args.seed_rows)
     finally:
         servers.stop()
