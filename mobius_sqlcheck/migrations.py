@@ -13,11 +13,9 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-STRICT_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[a-z0-9]+(?:_[a-z0-9]+)*)\.sql$")
-# Loosely migration-like: digits first. Such a file is still ordered by its
-# version, but MSC101 asks for a proper name.
-LOOSE_NAME = re.compile(r"^(?P<version>[0-9]+)[_-]?(?P<name>.*)\.sql$", re.IGNORECASE)
-ROLLBACK_SUFFIX = "_rollback"
+# Our naming is the mobius layout's own: defined once, in its module.
+from mobius_sqlcheck.layouts.mobius import LOOSE_NAME, ROLLBACK_SUFFIX, STRICT_NAME, classify  # noqa: F401
+
 NO_TRANSACTION_DIRECTIVE = re.compile(r"^\s*--\s*mobius-sqlcheck:\s*no-transaction\s*$", re.MULTILINE)
 
 
@@ -81,18 +79,10 @@ class MigrationFile(NamedTuple):
 
 def classify_filename(path: str) -> MigrationFile | None:
     """A MigrationFile for a migration-like name, or None for any other file."""
-    filename = os.path.basename(path)
-    match = STRICT_NAME.match(filename)
-    well_named = match is not None
-    if match is None:
-        match = LOOSE_NAME.match(filename)
-        if match is None:
-            return None
-    name = match["name"]
-    is_rollback = name.lower().endswith(ROLLBACK_SUFFIX)
-    if is_rollback:
-        name = name[: -len(ROLLBACK_SUFFIX)]
-    return MigrationFile(path, match["version"], name, is_rollback, well_named)
+    named = classify(path)
+    if named is None:
+        return None
+    return MigrationFile(path, named.version, named.name, named.is_rollback, named.well_named)
 
 
 class MigrationSet:
