@@ -182,3 +182,17 @@ def test_a_locked_migration_is_not_fixed(tmp_path: Path):
     done = _run_fix(tmp_path)
     assert "002_add.sql: not fixed: the lock file records it" in done.stderr
     assert _snapshot(migrations) == before
+
+
+def test_fix_with_an_unreachable_database_changes_nothing(tmp_path: Path):
+    migrations = _write_project(tmp_path, "MSC301", {"files": {
+        "001_init.sql": "CREATE TABLE brands (id int);\n",
+        "002_add.sql": "ALTER TABLE brands ADD COLUMN region text NOT NULL;\n"}})
+    before = _snapshot(migrations)
+    url = "postgresql://app:Pw-never-shown-42@127.0.0.1:1/shop"  # nothing listens on port 1
+    done = subprocess.run([sys.executable, "-m", "mobius_sqlcheck", "lint", "--fix", "--no-cache", "--database-url",
+                           url, "migrations"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode not in (0, 3) and "Traceback" not in done.stderr, done.stderr  # 3: a crash
+    assert "127.0.0.1" in done.stderr and "Pw-never-shown-42" not in done.stdout + done.stderr
+    assert _snapshot(migrations) == before

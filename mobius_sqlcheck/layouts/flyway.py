@@ -128,7 +128,8 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         version, description, path = versioned[parts]
         rollback = undo.pop(parts, None)
         units.append(Unit(version, description, os.path.basename(path), Section(path),
-                          Section(rollback) if rollback else None, _in_transaction(path), (0, parts, "")))
+                          Section(rollback) if rollback else None, _in_transaction(path), (0, parts, ""),
+                          rollback_in_transaction=_in_transaction(rollback) if rollback else True))
     for description, path in sorted(repeatable):
         units.append(Unit("", description, os.path.basename(path), Section(path), None,
                           _in_transaction(path), (1, (), description), repeatable=True))
