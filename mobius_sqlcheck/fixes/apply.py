@@ -90,9 +90,14 @@ def _fix_file(path: str, found: list[Diagnostic], config: Config, taken: set[str
     return report
 
 
+_NO_WAY = {
+    "prisma": "Prisma Migrate has no way to run a migration outside a transaction",
+}
+
+
 def _why_not(rule: str, migration_set: MigrationSet | None) -> str:
-    if rule == "MSC306" and migration_set is not None and migration_set.layout == "prisma":
-        return "Prisma Migrate has no way to run a migration outside a transaction"
+    if rule == "MSC306" and migration_set is not None and migration_set.layout in _NO_WAY:
+        return _NO_WAY[migration_set.layout]
     return "no mechanical rewrite for this statement"
 
 
