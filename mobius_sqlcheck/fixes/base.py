@@ -128,6 +128,28 @@ def migration_of(context: FixContext) -> MigrationFile | None:
     return next((m for m in context.migration_set.forwards if os.path.abspath(m.path) == path), None)
 
 
+class Span(NamedTuple):
+    start: int  # bytes of the file
+    end: int | None  # None: to the end of the file
+
+    def holds(self, statement: Statement) -> bool:
+        return statement.start >= self.start and (self.end is None or statement.start < self.end)
+
+
+def sections(context: FixContext) -> tuple[Span, Span | None]:
+    """Where the migration's forward SQL and (in the same file) its rollback
+    are, in the text as it is now (an editor buffer may differ from the disk
+    the listing read): a dbmate file's up and down sections; else the whole file."""
+    layout = layout_of(context)
+    migration = migration_of(context)
+    if migration is not None and migration.is_section and layout is not None and hasattr(layout, "sections"):
+        parts = layout.sections(context.source.path, context.source.data)
+        if parts is not None:
+            up, _, down, _ = parts
+            return Span(up.start, up.end), Span(down.start, down.end) if down is not None else None
+    return Span(0, None), None
+
+
 def wants_rollback(context: FixContext) -> bool:
     """The layout has rollbacks here (MSC401 asks for them), or the project requires them."""
     migration_set = context.migration_set

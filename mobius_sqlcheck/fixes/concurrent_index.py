@@ -30,11 +30,13 @@ from mobius_sqlcheck.fixes.base import (
     Edit,
     Fix,
     FixContext,
+    Span,
     apply_edits,
     layout_of,
     migration_of,
     new_migration,
     quote_identifier,
+    sections,
     statement_span,
     statement_with_terminator,
     to_edits,
@@ -106,10 +108,8 @@ def _concurrent_text(context: FixContext, statement: Statement) -> str | None:
 
 def _only_index_builds(context: FixContext) -> bool:
     """Every statement of the migration (its up section, in a dbmate file) is an index build."""
-    migration = migration_of(context)
-    low, high = (migration.start, migration.end) if migration is not None else (0, None)
-    mine = [s for s in context.parsed.statements if s.start >= low and (high is None or s.start < high)]
-    return all(s.node_type in _HEADS for s in mine)
+    forward, _ = sections(context)
+    return all(s.node_type in _HEADS for s in context.parsed.statements if forward.holds(s))
 
 
 def _in_place(context: FixContext, statement: Statement, rewritten: str) -> Fix | None:
@@ -173,9 +173,10 @@ def _drop_in_rollback(context: FixContext, name: str) -> Edit | None:
     source = context.source if same_file else read_source(rollback.path)
     if not isinstance(source, SourceFile):
         return None
-    for statement in parse_source(source).statements:
-        inside = statement.start >= rollback.start and (rollback.end is None or statement.start < rollback.end)
-        if inside and _drops_only(statement, name):
+    _, down = sections(context)
+    span = (down or Span(len(source.data), None)) if same_file else Span(0, None)
+    for statement in (context.parsed if same_file else parse_source(source)).statements:
+        if span.holds(statement) and _drops_only(statement, name):
             start, end = statement_span(source, statement)
             return Edit(rollback.path, start, end, "")
     return None

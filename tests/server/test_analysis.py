@@ -59,3 +59,27 @@ def test_later_files_are_the_file_and_every_one_after_it(tmp_path: Path):
     assert [Path(p).name for p in found] == ["002_more.sql", "002_more_rollback.sql", "003_add.sql"]
     found = later_files(load_migration_set(str(migrations)), str(migrations / "002_more_rollback.sql"))
     assert [Path(p).name for p in found] == ["002_more_rollback.sql", "003_add.sql"]
+
+
+def test_an_editor_fix_follows_the_layout_of_the_buffer(tmp_path: Path):
+    """A dbmate buffer, edited and not saved: its quick fix marks the up
+    section `transaction:false` (dbmate's own way), not with our marker."""
+    from mobius_sqlcheck.fixes.base import apply_edits
+    from mobius_sqlcheck.source import SourceFile, decode_source
+
+    migrations = tmp_path / "db" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20240101000001_init.sql").write_text(
+        "-- migrate:up\nCREATE TABLE brands (id int, name text);\n-- migrate:down\nDROP TABLE brands;\n")
+    path = str(migrations / "20240101000002_index.sql")
+    (migrations / "20240101000002_index.sql").write_text("-- migrate:up\nSELECT 1;\n")  # the buffer differs
+    text = "-- migrate:up\nCREATE INDEX idx_brands_name ON brands (name);\n-- migrate:down\nDROP INDEX idx_brands_name;\n"
+    analyzer = Analyzer(use_cache=False)
+    judged = analyzer.judge(path, {path: Buffer(text, 1)})
+    [finding] = [d for d in judged.diagnostics[path] if d.rule == "MSC306"]
+    source = decode_source(path, text.encode())
+    assert isinstance(source, SourceFile)
+    first = analyzer.fixes_at(source, finding)[0]
+    assert first.mechanical and not first.new_files
+    assert apply_edits(text, list(first.edits)).startswith(
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_brands_name ON brands (name);")
