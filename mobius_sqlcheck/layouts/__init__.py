@@ -209,8 +209,16 @@ def list_units(directory: str, layout: str = AUTO, options: Options | None = Non
     recognizes lists every `.sql` file as ignored. `extra_names`: files the
     caller holds that the disk does not (an editor buffer whose file was
     deleted, or not yet saved), listed as if they were there."""
-    names = sorted(set(entries(directory)) | set(extra_names)) if extra_names else entries(directory)
-    chosen = resolve(directory, layout, names)
+    on_disk = entries(directory)
+    names = sorted(set(on_disk) | set(extra_names)) if extra_names else on_disk
+    try:
+        chosen = resolve(directory, layout, names)
+    except UsageError:
+        if not extra_names:
+            raise
+        # A buffer's name with no file to read (a dbmate marker) must not make
+        # the directory ambiguous: the files on disk decide.
+        chosen = resolve(directory, layout, on_disk)
     if chosen is None:
         sql = [os.path.join(directory, name) for name in names if name.lower().endswith(".sql")]
         expected = "; ".join(f"{m.ID}: {m.EXPECTED}" for m in all_layouts().values())

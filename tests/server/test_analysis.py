@@ -83,3 +83,14 @@ def test_an_editor_fix_follows_the_layout_of_the_buffer(tmp_path: Path):
     assert first.mechanical and not first.new_files
     assert apply_edits(text, list(first.edits)).startswith(
         "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_brands_name ON brands (name);")
+
+
+def test_a_new_buffer_does_not_make_its_directory_ambiguous(tmp_path: Path):
+    """One dbmate file on disk and a new buffer never saved (its marker
+    cannot be read from disk): judged, not an ambiguous-layout crash (MSC004)."""
+    migrations = tmp_path / "db" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20240101000001_init.sql").write_text("-- migrate:up\nCREATE TABLE brands (id int);\n")
+    path = str(migrations / "20240101000002_more.sql")
+    judged = Analyzer(use_cache=False).judge(path, {path: Buffer("-- migrate:up\nSELECT 1;\n", 1)})
+    assert "MSC004" not in {d.rule for d in judged.diagnostics.get(path, [])}
