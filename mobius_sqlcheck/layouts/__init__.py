@@ -29,7 +29,9 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from types import ModuleType
 from typing import NamedTuple
@@ -267,6 +269,26 @@ def find_migrations_directory(root: str = ".") -> str:
 # -- helpers shared by the layout modules -----------------------------------------------
 
 
+# While a directory is listed for the editor, the layouts read what the editor
+# holds (a dbmate buffer's sections move as you type), not the disk.
+_BUFFERED: ContextVar[Callable[[str], bytes | None] | None] = ContextVar("buffered", default=None)
+
+
+@contextmanager
+def reading_buffers(buffered: Callable[[str], bytes | None] | None) -> Iterator[None]:
+    """Within: a file the editor has open reads as its buffer's bytes."""
+    token = _BUFFERED.set(buffered)
+    try:
+        yield
+    finally:
+        _BUFFERED.reset(token)
+
+
+def buffered_bytes(path: str) -> bytes | None:
+    lookup = _BUFFERED.get()
+    return lookup(path) if lookup is not None else None
+
+
 def is_sql(name: str) -> bool:
     return name.lower().endswith(".sql")
 
@@ -275,8 +297,9 @@ def read_text(path: str) -> str:
     """A file's text for markers; empty if it cannot be read (the engine reports that)."""
     from mobius_sqlcheck.source import read_file_bytes
 
+    data = buffered_bytes(path)
     try:
-        data = read_file_bytes(path)
+        data = read_file_bytes(path) if data is None else data
     except OSError:
         return ""
     return data.decode("utf-8", "replace").removeprefix("\ufeff")

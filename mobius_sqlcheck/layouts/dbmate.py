@@ -25,6 +25,7 @@ from mobius_sqlcheck.layouts import (
     Script,
     Section,
     Unit,
+    buffered_bytes,
     create_file,
     has_our_no_transaction,
     is_sql,
@@ -50,6 +51,9 @@ _HEAD = 4096  # the up marker is near the top; detection reads no further
 
 
 def _read(path: str, limit: int = -1) -> bytes:
+    buffered = buffered_bytes(path)
+    if buffered is not None:
+        return buffered if limit < 0 else buffered[:limit]
     try:
         with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
             if not os.path.isfile(path):

@@ -94,3 +94,21 @@ def test_a_new_buffer_does_not_make_its_directory_ambiguous(tmp_path: Path):
     path = str(migrations / "20240101000002_more.sql")
     judged = Analyzer(use_cache=False).judge(path, {path: Buffer("-- migrate:up\nSELECT 1;\n", 1)})
     assert "MSC004" not in {d.rule for d in judged.diagnostics.get(path, [])}
+
+
+def test_a_dbmate_buffer_is_judged_by_its_own_sections(tmp_path: Path):
+    """The up / down sections and their `transaction:false` come from the
+    buffer as typed, not from the file on disk: judged as the CLI judges it saved."""
+    migrations = tmp_path / "db" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20240101000001_init.sql").write_text(
+        "-- migrate:up\nCREATE TABLE brands (id int, name text);\n-- migrate:down\nDROP TABLE brands;\n")
+    path = migrations / "20240101000002_index.sql"
+    path.write_text("-- migrate:up\nSELECT 1;\n")
+    text = ("-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON brands (name);\n"
+            "-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS i;\n")
+    judged = Analyzer(use_cache=False).judge(str(path), {str(path): Buffer(text, 1)})
+    path.write_text(text)
+    saved = lint_paths([str(migrations)], Config()).diagnostics
+    assert _shown(judged.diagnostics[str(path)]) == _shown(d for d in saved if d.path == str(path))
+    assert "MSC504" not in {d.rule for d in judged.diagnostics[str(path)]}
