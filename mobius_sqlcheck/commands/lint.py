@@ -13,6 +13,7 @@ from mobius_sqlcheck.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from mobius_sqlcheck.reporters import FORMATS, renderer
 
 if TYPE_CHECKING:
+    from mobius_sqlcheck.fixes.applied import Applied
     from mobius_sqlcheck.rules import Registry
 
 
@@ -31,7 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format-check", action="store_true",
                         help="also report sqlfluff findings (rule MSC005; same as format_check = true)")
     parser.add_argument("--fix", action="store_true",
-                        help="apply the mechanical fixes (MSC301, MSC306, MSC308) to files the lock file does not record")
+                        help="apply the mechanical fixes (MSC301, MSC306, MSC308) to migrations that are neither "
+                             "locked (the lock file) nor applied (with --database-url)")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="with --fix: leave alone the migrations this database's history records as applied")
     parser.add_argument("--no-cache", action="store_true",
                         help="neither read nor write the lint cache (.mobius_sqlcheck_cache/)")
 
@@ -49,12 +53,15 @@ def run(args: argparse.Namespace) -> int:
     # Parse trees are acyclic and freed by reference counting; the cycle
     # collector would only re-walk every live object again and again. A
     # process switch, so the command decides it, not the library.
+    if args.database_url and not args.fix:
+        raise UsageError("--database-url is read only by --fix (which migrations are applied)")
+    applied = _applied(args.database_url) if args.fix and args.database_url else None
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         cache_dir = None if args.no_cache else _cache_root(config)
         result = lint_paths(paths, config, rules, cache_dir=cache_dir)
-        if args.fix and _fix(result, config):
+        if args.fix and _fix(result, config, applied):
             result = lint_paths(paths, config, rules, cache_dir=cache_dir)  # what is left after the fixes
     finally:
         if gc_was_enabled:
@@ -83,11 +90,21 @@ def default_paths(config: Config) -> list[str]:
     return [find_migrations_directory(".")]
 
 
-def _fix(result, config: Config) -> bool:
+def _applied(url: str) -> Applied:
+    from mobius_sqlcheck.fixes.applied import read_applied
+
+    applied = read_applied(url)
+    print(f"mobius-sqlcheck: --fix leaves alone what {applied.database} records as applied "
+          f"({len(applied.ours)} in mobius_sqlcheck's history, {len(applied.cli)} in the Supabase CLI's)",
+          file=sys.stderr)
+    return applied
+
+
+def _fix(result, config: Config, applied: Applied | None) -> bool:
     """Apply the mechanical fixes; says what it did on stderr. True if a file changed."""
     from mobius_sqlcheck.fixes.apply import fix_findings
 
-    done = fix_findings(result.diagnostics, config)
+    done = fix_findings(result.diagnostics, config, applied)
     for line in done:
         print(f"mobius-sqlcheck: {line}", file=sys.stderr)
     return any(": fixed " in line for line in done)

@@ -12,7 +12,10 @@ statement's end).
 
 from __future__ import annotations
 
-from mobius_sqlcheck.fixes.base import Edit, Fix, FixContext, NewFile, new_migration_path, quote_identifier, relation_sql
+import os
+
+from mobius_sqlcheck.fixes.base import Edit, Fix, FixContext, new_migration, quote_identifier, relation_sql
+from mobius_sqlcheck.layouts import Script
 
 _VALIDATABLE = ("CONSTR_FOREIGN", "CONSTR_CHECK")
 
@@ -40,10 +43,15 @@ def fixes(context: FixContext) -> list[Fix]:
         edits.append(Edit(context.source.path, context.char(at), context.char(at), f"CONSTRAINT {quote_identifier(name)} "))
     end = context.char(statement.end)
     edits.append(Edit(context.source.path, end, end, " NOT VALID"))
-    new_path = new_migration_path(context, f"validate_{name}")
-    validate = f"ALTER TABLE {table} VALIDATE CONSTRAINT {quote_identifier(name)};\n"
-    return [Fix(f"Add {name} NOT VALID, validate it in a new migration ({new_path.rsplit('/', 1)[-1]})",
-                context.code, tuple(edits), (NewFile(new_path, validate),), mechanical=True)]
+    validate = Script(f"ALTER TABLE {table} VALIDATE CONSTRAINT {quote_identifier(name)};\n")
+    undo = Script(f"-- Nothing to undo: VALIDATE CONSTRAINT only checked the rows already in {table}.\nSELECT 1;\n")
+    made = new_migration(context, f"validate_{name}", validate, undo)
+    if made is None:
+        return []
+    more_edits, new_files = made
+    shown = os.path.relpath(new_files[0].path, context.migration_set.directory if context.migration_set else ".")
+    return [Fix(f"Add {name} NOT VALID, validate it in a new migration ({shown})",
+                context.code, (*edits, *more_edits), new_files, mechanical=True)]
 
 
 def _default_name(table: str, constraint: dict) -> str:

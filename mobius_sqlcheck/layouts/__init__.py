@@ -10,7 +10,13 @@ Each layout is one module in this package (`mobius`, `supabase`,
 - `PROJECT_DIRS`: where the tool keeps its migrations, relative to the project;
 - `evidence(directory, names)`: how strongly a directory looks like this
   layout (0: not at all), from its entries;
-- `list_units(directory, names, options)`: the directory as a `Listing`.
+- `list_units(directory, names, options)`: the directory as a `Listing`;
+- for the fixes (`mobius_sqlcheck.fixes`), each in the tool's own convention:
+  `next_version(versions)`, the version of a migration after all of them;
+  `new_migration(directory, version, name, up, down, options)`, the files of
+  a new migration (its rollback too, where the layout has them); and
+  `run_outside_transaction(path, text)`, what makes an existing migration run
+  outside a transaction. Both return None where the tool has no way to.
 
 A layout turns a directory into plain data: the ordered `Unit`s (each with its
 forward SQL and optional rollback SQL as a `Section` of a real file, so
@@ -23,7 +29,9 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from types import ModuleType
 from typing import NamedTuple
@@ -93,6 +101,24 @@ class Options(NamedTuple):
     """The config keys a layout reads."""
 
     rollbacks: str = ""  # supabase: a directory of rollback files kept outside supabase/migrations
+
+
+class Change(NamedTuple):
+    """A file change a layout asks for: text[start:end] (characters) of the
+    file at `path` replaced by `text`; `create`: the file is new."""
+
+    path: str
+    start: int
+    end: int
+    text: str
+    create: bool = False
+
+
+class Script(NamedTuple):
+    """SQL for a new migration (or its rollback), and whether it may run in a transaction."""
+
+    sql: str
+    in_transaction: bool = True
 
 
 # -- discovery ---------------------------------------------------------------------
@@ -185,8 +211,16 @@ def list_units(directory: str, layout: str = AUTO, options: Options | None = Non
     recognizes lists every `.sql` file as ignored. `extra_names`: files the
     caller holds that the disk does not (an editor buffer whose file was
     deleted, or not yet saved), listed as if they were there."""
-    names = sorted(set(entries(directory)) | set(extra_names)) if extra_names else entries(directory)
-    chosen = resolve(directory, layout, names)
+    on_disk = entries(directory)
+    names = sorted(set(on_disk) | set(extra_names)) if extra_names else on_disk
+    try:
+        chosen = resolve(directory, layout, names)
+    except UsageError:
+        if not extra_names:
+            raise
+        # A buffer's name with no file to read (a dbmate marker) must not make
+        # the directory ambiguous: the files on disk decide.
+        chosen = resolve(directory, layout, on_disk)
     if chosen is None:
         sql = [os.path.join(directory, name) for name in names if name.lower().endswith(".sql")]
         expected = "; ".join(f"{m.ID}: {m.EXPECTED}" for m in all_layouts().values())
@@ -235,6 +269,26 @@ def find_migrations_directory(root: str = ".") -> str:
 # -- helpers shared by the layout modules -----------------------------------------------
 
 
+# While a directory is listed for the editor, the layouts read what the editor
+# holds (a dbmate buffer's sections move as you type), not the disk.
+_BUFFERED: ContextVar[Callable[[str], bytes | None] | None] = ContextVar("buffered", default=None)
+
+
+@contextmanager
+def reading_buffers(buffered: Callable[[str], bytes | None] | None) -> Iterator[None]:
+    """Within: a file the editor has open reads as its buffer's bytes."""
+    token = _BUFFERED.set(buffered)
+    try:
+        yield
+    finally:
+        _BUFFERED.reset(token)
+
+
+def buffered_bytes(path: str) -> bytes | None:
+    lookup = _BUFFERED.get()
+    return lookup(path) if lookup is not None else None
+
+
 def is_sql(name: str) -> bool:
     return name.lower().endswith(".sql")
 
@@ -243,8 +297,9 @@ def read_text(path: str) -> str:
     """A file's text for markers; empty if it cannot be read (the engine reports that)."""
     from mobius_sqlcheck.source import read_file_bytes
 
+    data = buffered_bytes(path)
     try:
-        data = read_file_bytes(path)
+        data = read_file_bytes(path) if data is None else data
     except OSError:
         return ""
     return data.decode("utf-8", "replace").removeprefix("\ufeff")
@@ -252,6 +307,41 @@ def read_text(path: str) -> str:
 
 def has_our_no_transaction(text: str) -> bool:
     return "no-transaction" in text and NO_TRANSACTION_DIRECTIVE.search(text) is not None
+
+
+def next_number(versions: Sequence[str]) -> str:
+    """The version after `versions` in their style: a 14-digit UTC timestamp
+    stays one (now, or one more than the newest), a number counts up with
+    its zero padding (`004` -> `005`)."""
+    import time
+
+    numbered = [v for v in versions if v.isdigit()]
+    if not numbered:
+        return "001"
+    newest = max(numbered, key=int)
+    if len(newest) == 14:
+        return str(max(int(newest) + 1, int(time.strftime("%Y%m%d%H%M%S", time.gmtime()))))
+    return str(int(newest) + 1).zfill(len(newest))
+
+
+# Statements PostgreSQL runs outside a transaction block that a fix writes
+# (CREATE / DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY).
+_CONCURRENT_INDEX = re.compile(
+    r"^(create\s+(unique\s+)?index\s+concurrently|drop\s+index\s+concurrently"
+    r"|reindex\s+(\([^)]*\)\s*)?(index|table|schema|database|system)\s+concurrently)\b", re.IGNORECASE)
+_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def concurrent_index_statements(text: str) -> int:
+    """How many statements `text` holds when every one is a concurrent index
+    build or drop; 0 when any is not (or there is none). A light split on
+    `;`: a `;` inside a string makes a part that does not match, so 0."""
+    statements = [part.strip() for part in _SQL_COMMENT.sub(" ", text).split(";") if part.strip()]
+    return len(statements) if all(_CONCURRENT_INDEX.match(statement) for statement in statements) else 0
+
+
+def create_file(path: str, text: str) -> Change:
+    return Change(path, 0, 0, text, create=True)
 
 
 def digits_order(version: str) -> tuple[int, ...]:

@@ -18,13 +18,18 @@ import os
 import re
 
 from mobius_sqlcheck.layouts import (
+    Change,
     Ignored,
     Listing,
     Options,
+    Script,
     Section,
     Unit,
+    buffered_bytes,
+    create_file,
     has_our_no_transaction,
     is_sql,
+    next_number,
 )
 
 ID = "dbmate"
@@ -46,6 +51,9 @@ _HEAD = 4096  # the up marker is near the top; detection reads no further
 
 
 def _read(path: str, limit: int = -1) -> bytes:
+    buffered = buffered_bytes(path)
+    if buffered is not None:
+        return buffered if limit < 0 else buffered[:limit]
     try:
         with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
             if not os.path.isfile(path):
@@ -85,6 +93,36 @@ def sections(path: str, data: bytes) -> tuple[Section, bool, Section | None, boo
     down_section = Section(path, _next_line(data, down.end()), None)
     return (Section(path, up_start, down.start()), _in_transaction(up["options"]),
             down_section, _in_transaction(down["options"]))
+
+
+def next_version(versions: list[str]) -> str:
+    return next_number(versions)
+
+
+def new_migration(directory: str, version: str, name: str, up: Script, down: Script | None,
+                  options: Options) -> list[Change] | None:
+    text = f"-- migrate:up{_options(up)}\n{up.sql}"
+    if down is not None:
+        text += f"\n-- migrate:down{_options(down)}\n{down.sql}"
+    return [create_file(os.path.join(directory, f"{version}_{name}.sql"), text)]
+
+
+def _options(script: Script) -> str:
+    return "" if script.in_transaction else " transaction:false"
+
+
+_UP_TEXT = re.compile(r"^--\s*migrate:up(?P<options>[ \t]+[^\r\n]*)?[ \t]*\r?$", re.MULTILINE)
+
+
+def run_outside_transaction(path: str, text: str) -> list[Change] | None:
+    """`transaction:false` on the `-- migrate:up` line (the down section keeps its own)."""
+    up = _UP_TEXT.search(text)
+    if up is None:
+        return None
+    if not _in_transaction((up["options"] or "").encode()):
+        return []
+    at = up.start() + up.group(0).index("migrate:up") + len("migrate:up")
+    return [Change(path, at, at, " transaction:false")]
 
 
 def _next_line(data: bytes, offset: int) -> int:

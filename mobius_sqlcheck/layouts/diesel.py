@@ -11,9 +11,24 @@ directly in the migrations directory, or a migration directory without
 from __future__ import annotations
 
 import os
+import re
+import time
 import tomllib
 
-from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+from mobius_sqlcheck.layouts import (
+    Change,
+    Ignored,
+    Listing,
+    Options,
+    Script,
+    Section,
+    Unit,
+    concurrent_index_statements,
+    create_file,
+    has_our_no_transaction,
+    is_sql,
+    read_text,
+)
 
 ID = "diesel"
 SUMMARY = "diesel: <version>_<name>/up.sql with down.sql in the same directory"
@@ -38,6 +53,52 @@ def _run_in_transaction(migration_dir: str) -> bool:
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return True  # diesel's default
     return metadata.get("run_in_transaction", True) is not False
+
+
+def next_version(versions: list[str]) -> str:
+    """`YYYY-MM-DD-HHMMSS`, as `diesel migration generate` writes: now (UTC),
+    or one second after the newest, whichever is later."""
+    digits = [re.sub(r"[^0-9]", "", v)[:14] for v in versions]
+    newest = max((int(d) for d in digits if len(d) == 14), default=0)
+    stamp = str(max(newest + 1, int(time.strftime("%Y%m%d%H%M%S", time.gmtime()))))
+    return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}-{stamp[8:]}"
+
+
+def new_migration(directory: str, version: str, name: str, up: Script, down: Script | None,
+                  options: Options) -> list[Change] | None:
+    if down is not None and down.in_transaction != up.in_transaction:
+        return None  # metadata.toml says it for both directions
+    migration = os.path.join(directory, f"{version}_{name}")
+    files = [create_file(os.path.join(migration, "up.sql"), up.sql)]
+    if down is not None:
+        files.append(create_file(os.path.join(migration, "down.sql"), down.sql))
+    if not up.in_transaction:
+        files.append(create_file(os.path.join(migration, "metadata.toml"), "run_in_transaction = false\n"))
+    return files
+
+
+_RUN_IN_TRANSACTION = re.compile(r"^[ \t]*run_in_transaction[ \t]*=.*$", re.MULTILINE)
+
+
+def run_outside_transaction(path: str, text: str) -> list[Change] | None:
+    """`run_in_transaction = false` in the migration's metadata.toml. It
+    covers down.sql too, so only when that one can run outside a transaction."""
+    migration = os.path.dirname(path)
+    if not _run_in_transaction(migration):
+        return []
+    down = os.path.join(migration, "down.sql")
+    if os.path.isfile(down) and not concurrent_index_statements(read_text(down)):
+        return None
+    metadata = os.path.join(migration, "metadata.toml")
+    if not os.path.isfile(metadata):
+        return [create_file(metadata, "run_in_transaction = false\n")]
+    current = read_text(metadata)
+    line = _RUN_IN_TRANSACTION.search(current)
+    if line is not None:
+        return [Change(metadata, line.start(), line.end(), "run_in_transaction = false")]
+    at = len(current)
+    return [Change(metadata, at, at, ("" if current.endswith("\n") or not current else "\n")
+                   + "run_in_transaction = false\n")]
 
 
 def list_units(directory: str, names: list[str], options: Options) -> Listing:

@@ -15,7 +15,19 @@ from __future__ import annotations
 import os
 import re
 
-from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+from mobius_sqlcheck.layouts import (
+    Change,
+    Ignored,
+    Listing,
+    Options,
+    Script,
+    Section,
+    Unit,
+    create_file,
+    has_our_no_transaction,
+    is_sql,
+    read_text,
+)
 
 ID = "flyway"
 SUMMARY = "Flyway: V<version>__<description>.sql, R__<description>.sql, undo U<version>__<description>.sql"
@@ -41,6 +53,49 @@ def evidence(directory: str, names: list[str]) -> int:
 def _in_transaction(path: str) -> bool:
     config = read_text(f"{path}.conf")
     return not (config and _NO_TRANSACTION.search(config)) and not has_our_no_transaction(read_text(path))
+
+
+def next_version(versions: list[str]) -> str:
+    """The newest version with its last part counted up (1.2 -> 1.3, 7 -> 8)."""
+    dotted = [v for v in versions if v]
+    if not dotted:
+        return "1"
+    newest = max(dotted, key=lambda v: tuple(int(p) for p in v.split(".")))
+    *head, last = newest.split(".")
+    return ".".join([*head, str(int(last) + 1)])
+
+
+def new_migration(directory: str, version: str, name: str, up: Script, down: Script | None,
+                  options: Options) -> list[Change] | None:
+    """`V<version>__<name>.sql` (and its undo `U` file), each with a script
+    config file saying `executeInTransaction=false` where it needs one."""
+    files = []
+    for kind, script in (("V", up), ("U", down)):
+        if script is None:
+            continue
+        path = os.path.join(directory, f"{kind}{version.replace('.', '_')}__{name}.sql")
+        files.append(create_file(path, script.sql))
+        if not script.in_transaction:
+            files.append(create_file(f"{path}.conf", "executeInTransaction=false\n"))
+    return files
+
+
+_EXECUTE_IN_TRANSACTION = re.compile(r"^[ \t]*(flyway\.)?executeInTransaction[ \t]*=.*$", re.MULTILINE | re.IGNORECASE)
+
+
+def run_outside_transaction(path: str, text: str) -> list[Change] | None:
+    """`executeInTransaction=false` in the script's `<script>.sql.conf`."""
+    conf = f"{path}.conf"
+    if not os.path.isfile(conf):
+        return [create_file(conf, "executeInTransaction=false\n")]
+    current = read_text(conf)
+    if _NO_TRANSACTION.search(current):
+        return []
+    line = _EXECUTE_IN_TRANSACTION.search(current)
+    if line is not None:
+        return [Change(conf, line.start(), line.end(), "executeInTransaction=false")]
+    at = len(current)
+    return [Change(conf, at, at, ("" if current.endswith("\n") or not current else "\n") + "executeInTransaction=false\n")]
 
 
 def list_units(directory: str, names: list[str], options: Options) -> Listing:
@@ -73,7 +128,8 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         version, description, path = versioned[parts]
         rollback = undo.pop(parts, None)
         units.append(Unit(version, description, os.path.basename(path), Section(path),
-                          Section(rollback) if rollback else None, _in_transaction(path), (0, parts, "")))
+                          Section(rollback) if rollback else None, _in_transaction(path), (0, parts, ""),
+                          rollback_in_transaction=_in_transaction(rollback) if rollback else True))
     for description, path in sorted(repeatable):
         units.append(Unit("", description, os.path.basename(path), Section(path), None,
                           _in_transaction(path), (1, (), description), repeatable=True))

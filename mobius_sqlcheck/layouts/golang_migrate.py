@@ -7,6 +7,9 @@ query (one implicit transaction). golang-migrate ignores a file without
 for several databases: `<version>_<title>.postgres.up.sql` beside `.mysql.`,
 `.sqlite3.` and `.cockroach.` variants. Those other variants are skipped (and
 counted); the `postgres` variant wins over a file without a dialect.
+There is no no-transaction marker: a file whose one statement cannot run in
+a transaction block (`CREATE INDEX CONCURRENTLY`) is a single-statement
+query, which PostgreSQL runs outside one, so such a file needs none.
 """
 
 from __future__ import annotations
@@ -14,7 +17,21 @@ from __future__ import annotations
 import os
 import re
 
-from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+from mobius_sqlcheck.layouts import (
+    Change,
+    Ignored,
+    Listing,
+    Options,
+    Script,
+    Section,
+    Unit,
+    concurrent_index_statements,
+    create_file,
+    has_our_no_transaction,
+    is_sql,
+    next_number,
+    read_text,
+)
 
 ID = "golang-migrate"
 SUMMARY = "golang-migrate: <version>_<title>.up.sql with <version>_<title>.down.sql"
@@ -33,6 +50,32 @@ FILE_NAME = re.compile(r"^([0-9]+)_(.*)\.(down|up)\.(.*)$")
 POSTGRES = ("postgres", "postgresql", "pg")
 OTHER_DIALECTS = ("mysql", "sqlite3", "sqlite", "cockroach", "cockroachdb", "clickhouse", "mssql",
                   "sqlserver", "spanner", "redshift", "snowflake")
+
+
+def runs_outside_transaction(text: str) -> bool:
+    """golang-migrate has no marker. A file of one statement is one query:
+    PostgreSQL runs it outside any transaction block, so a lone CREATE /
+    DROP INDEX CONCURRENTLY (or REINDEX ... CONCURRENTLY) works as it is;
+    beside another statement it is in the query's implicit transaction."""
+    return has_our_no_transaction(text) or concurrent_index_statements(text) == 1
+
+
+def next_version(versions: list[str]) -> str:
+    return next_number(versions)
+
+
+def new_migration(directory: str, version: str, name: str, up: Script, down: Script | None,
+                  options: Options) -> list[Change] | None:
+    if not up.in_transaction and concurrent_index_statements(up.sql) != 1:
+        return None
+    files = [create_file(os.path.join(directory, f"{version}_{name}.up.sql"), up.sql)]
+    if down is not None:  # one statement too (a lone DROP INDEX CONCURRENTLY, or a SELECT)
+        files.append(create_file(os.path.join(directory, f"{version}_{name}.down.sql"), down.sql))
+    return files
+
+
+def run_outside_transaction(path: str, text: str) -> list[Change] | None:
+    return [] if concurrent_index_statements(text) == 1 else None
 
 
 def evidence(directory: str, names: list[str]) -> int:
@@ -85,5 +128,6 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         up_path = directions["up"][1]
         units.append(Unit(versions[key], key[1], os.path.basename(up_path), Section(up_path),
                           Section(down[1]) if down else None,
-                          not has_our_no_transaction(read_text(up_path)), key))
+                          not runs_outside_transaction(read_text(up_path)), key,
+                          rollback_in_transaction=not (down and runs_outside_transaction(read_text(down[1])))))
     return Listing(ID, directory, units, ignored, sorted(skipped), orphans, [], HAS_ROLLBACKS)

@@ -12,7 +12,19 @@ import os
 import re
 from collections.abc import Sequence
 
-from mobius_sqlcheck.layouts import Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+from mobius_sqlcheck.layouts import (
+    Change,
+    Listing,
+    Options,
+    Script,
+    Section,
+    Unit,
+    create_file,
+    has_our_no_transaction,
+    is_sql,
+    next_number,
+    read_text,
+)
 
 ID = "mobius"
 SUMMARY = "NNN_snake_case.sql with NNN_snake_case_rollback.sql beside it"
@@ -31,6 +43,31 @@ LOOSE_NAME = re.compile(r"^(?P<version>[0-9]+)[_-]?(?P<name>.*)\.sql$", re.IGNOR
 ROLLBACK_SUFFIX = "_rollback"
 # Another layout's own names: not evidence for this one.
 _FOREIGN = re.compile(r"\.(up|down)\.[^.]+$", re.IGNORECASE)
+
+
+# Our applier runs a file holding this line outside a transaction.
+NO_TRANSACTION_MARKER = "-- mobius-sqlcheck: no-transaction"
+
+
+def next_version(versions: Sequence[str]) -> str:
+    return next_number(versions)
+
+
+def new_migration(directory: str, version: str, name: str, up: Script, down: Script | None,
+                  options: Options) -> list[Change] | None:
+    stem = os.path.join(directory, f"{version}_{name}")
+    files = [create_file(f"{stem}.sql", _text(up))]
+    if down is not None:
+        files.append(create_file(f"{stem}{ROLLBACK_SUFFIX}.sql", _text(down)))
+    return files
+
+
+def _text(script: Script) -> str:
+    return script.sql if script.in_transaction else f"{NO_TRANSACTION_MARKER}\n{script.sql}"
+
+
+def run_outside_transaction(path: str, text: str) -> list[Change] | None:
+    return [] if has_our_no_transaction(text) else [Change(path, 0, 0, f"{NO_TRANSACTION_MARKER}\n")]
 
 
 def evidence(directory: str, names: list[str]) -> int:

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 import os
 
-from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+from mobius_sqlcheck.layouts import (
+    Change,
+    Ignored,
+    Listing,
+    Options,
+    Script,
+    Section,
+    Unit,
+    create_file,
+    has_our_no_transaction,
+    is_sql,
+    next_number,
+    read_text,
+)
 
 ID = "prisma"
 SUMMARY = "Prisma Migrate: <timestamp>_<name>/migration.sql, no rollbacks"
@@ -22,6 +35,22 @@ SEQUENTIAL = False
 def evidence(directory: str, names: list[str]) -> int:
     score = 10 * sum(1 for name in names if os.path.isfile(os.path.join(directory, name, "migration.sql")))
     return score + (10 if "migration_lock.toml" in names else 0)
+
+
+def next_version(versions: list[str]) -> str:
+    return next_number(versions)
+
+
+def new_migration(directory: str, version: str, name: str, up: Script, down: Script | None,
+                  options: Options) -> list[Change] | None:
+    """Prisma runs every migration in a transaction and has no rollbacks."""
+    if not up.in_transaction:
+        return None
+    return [create_file(os.path.join(directory, f"{version}_{name}", "migration.sql"), up.sql)]
+
+
+def run_outside_transaction(path: str, text: str) -> list[Change] | None:
+    return None  # Prisma Migrate has no way to run a migration outside a transaction
 
 
 def list_units(directory: str, names: list[str], options: Options) -> Listing:

@@ -17,16 +17,21 @@ import os
 import re
 
 from mobius_sqlcheck.layouts import (
+    Change,
     Ignored,
     Listing,
     Options,
+    Script,
     Section,
     Unit,
+    create_file,
     entries,
     has_our_no_transaction,
     is_sql,
+    next_number,
     read_text,
 )
+from mobius_sqlcheck.layouts.mobius import NO_TRANSACTION_MARKER
 
 ID = "supabase"
 SUMMARY = "the Supabase CLI: supabase/migrations/<timestamp>_<name>.sql, no rollbacks"
@@ -51,6 +56,31 @@ def _only_concurrent_indexes(text: str) -> bool:
     statements = [part.strip() for part in _COMMENT.sub(" ", text).split(";") if part.strip()]
     return bool(statements) and all(_CONCURRENT_INDEX.match(statement) for statement in statements)
 ROLLBACK_SUFFIX = "_rollback"
+
+
+def next_version(versions: list[str]) -> str:
+    return next_number(versions)
+
+
+def new_migration(directory: str, version: str, name: str, up: Script, down: Script | None,
+                  options: Options) -> list[Change] | None:
+    """The CLI's file (run outside its transaction only when it holds only
+    CREATE / DROP INDEX CONCURRENTLY); the rollback in the rollbacks
+    directory, if the project keeps one (our `rollback` command runs it,
+    and reads our marker)."""
+    if not up.in_transaction and not _only_concurrent_indexes(up.sql):
+        return None
+    files = [create_file(os.path.join(directory, f"{version}_{name}.sql"), up.sql)]
+    if down is not None and options.rollbacks:
+        text = down.sql if down.in_transaction else f"{NO_TRANSACTION_MARKER}\n{down.sql}"
+        files.append(create_file(os.path.join(options.rollbacks, f"{version}_{name}.sql"), text))
+    return files
+
+
+def run_outside_transaction(path: str, text: str) -> list[Change] | None:
+    """The CLI has no marker: a file of only CREATE / DROP INDEX CONCURRENTLY
+    runs outside its transaction as it is; anything else cannot."""
+    return [] if _only_concurrent_indexes(text) else None
 
 
 def is_supabase_directory(directory: str) -> bool:

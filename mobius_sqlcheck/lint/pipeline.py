@@ -25,6 +25,7 @@ from mobius_sqlcheck.context import (
     TextContext,
 )
 from mobius_sqlcheck.diagnostics import Diagnostic, LintResult, redacted
+from mobius_sqlcheck.layouts import reading_buffers
 from mobius_sqlcheck.lint import suppression
 from mobius_sqlcheck.lint.discovery import classify_paths, context_paths
 from mobius_sqlcheck.lint.findings import RawFinding
@@ -203,7 +204,8 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     """Lint one migrations directory, streaming: each file is read, parsed,
     checked and replayed, then its parse tree is dropped, so memory stays flat
     however long the history."""
-    migration_set = _migration_set(run.config, directory, given)
+    with reading_buffers(getattr(run.provider, "buffered", None)):  # an editor's buffers, if any
+        migration_set = _migration_set(run.config, directory, given)
     run.layouts[directory or "."] = migration_set.layout
     run.dialect_skipped += len(migration_set.dialect_skipped)
     ignored = [path for path, _ in migration_set.ignored]  # files the layout never applies (MSC110)

@@ -23,7 +23,7 @@ from mobius_sqlcheck.lint import lint_paths
 from mobius_sqlcheck.lint.discovery import classify_paths
 from mobius_sqlcheck.lint.replay import Replayed, replay_statement
 from mobius_sqlcheck.lint.sources import Buffer, BufferSources
-from mobius_sqlcheck.migrations import MigrationSet, classify_filename, load_migration_set
+from mobius_sqlcheck.migrations import MigrationSet, load_layout_set
 from mobius_sqlcheck.parse import ParsedFile, Statement, parse_source
 from mobius_sqlcheck.rules import Registry, registry_from_environment
 from mobius_sqlcheck.source import SourceFile
@@ -61,21 +61,19 @@ class Analyzer:
         return self._configs[directory]
 
     def migration_set_for(self, path: str) -> MigrationSet | None:
-        """The migrations directory `path` is in, or None (a loose SQL file)."""
-        dirs, _, _ = classify_paths([path], self.config_for(path))
+        """The migrations directory `path` is in, as its layout lists it, or None (a loose SQL file)."""
+        config = self.config_for(path)
+        dirs, _, _ = classify_paths([path], config)
         if not dirs:
             return None
-        directory = next(iter(dirs))
-        migration_set = self._listed(directory or ".")
-        if classify_filename(path) is not None and not any(_same(m.path, path) for m in migration_set.all_files()):
+        directory = next(iter(dirs)) or "."
+        migration_set = self._listed(directory, config)
+        if not os.path.exists(path) and not any(_same(m.path, path) for m in migration_set.all_files()):
             # Open but not on disk (new, or deleted while open): judged where its name puts it.
-            from mobius_sqlcheck.migrations import build_migration_set
-
-            paths = [m.path for m in migration_set.all_files()] + migration_set.other_sql + [path]
-            migration_set = build_migration_set(directory or ".", sorted(paths))
+            return load_layout_set(directory, config.layout, config.rollbacks, [path])
         return migration_set
 
-    def _listed(self, directory: str) -> MigrationSet:
+    def _listed(self, directory: str, config: Config) -> MigrationSet:
         """The directory's migration set, listed again only when the directory
         changed (a file added, removed or renamed changes its mtime)."""
         try:
@@ -84,7 +82,7 @@ class Analyzer:
             stamp = None
         known = self._sets.get(directory)
         if known is None or known[0] != stamp or stamp is None:
-            known = (stamp, load_migration_set(directory))
+            known = (stamp, load_layout_set(directory, config.layout, config.rollbacks))
             self._sets[directory] = known
         return known[1]
 
@@ -167,7 +165,8 @@ class Analyzer:
         rule = self.rules.get(diagnostic.rule)
         context = context_for(diagnostic.rule, source, parsed, diagnostic.line, diagnostic.column,
                               self.migration_set_for(source.path),
-                              statement_scope=rule is None or rule.scope in ("statement", "engine"))
+                              statement_scope=rule is None or rule.scope in ("statement", "engine"),
+                              config=self.config_for(source.path))
         return fixes_for(context)
 
 

@@ -268,12 +268,14 @@ def code_action(ls: SqlcheckServer, params: types.CodeActionParams) -> list[type
             continue
         for fix in ls.analyzer.fixes_at(source, diagnostic):
             actions.append(types.CodeAction(title=fix.title, kind=types.CodeActionKind.QuickFix,
-                                            diagnostics=[lsp], edit=_workspace_edit(ls, fix, document.version),
+                                            diagnostics=[lsp], edit=_workspace_edit(ls, fix, path, document.version),
                                             is_preferred=fix.mechanical))
     return actions
 
 
-def _workspace_edit(ls: SqlcheckServer, fix: Fix, version: int | None) -> types.WorkspaceEdit:
+def _workspace_edit(ls: SqlcheckServer, fix: Fix, document_path: str, version: int | None) -> types.WorkspaceEdit:
+    """The fix as one workspace edit: the document's version on its own edits
+    (another file's, such as a rollback or a metadata.toml, is unversioned)."""
     changes: list[Any] = []
     by_path: dict[str, list] = {}
     for edit in fix.edits:
@@ -282,7 +284,8 @@ def _workspace_edit(ls: SqlcheckServer, fix: Fix, version: int | None) -> types.
         text = ls.buffers().get(path, Buffer(_disk_text(path) or "", 0)).text
         lines = text.split("\n")
         changes.append(types.TextDocumentEdit(
-            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=from_fs_path(path) or path, version=version),
+            text_document=types.OptionalVersionedTextDocumentIdentifier(
+                uri=from_fs_path(path) or path, version=version if _same_file(path, document_path) else None),
             edits=[types.TextEdit(range=types.Range(start=_position(ls, text, lines, e.start),
                                                     end=_position(ls, text, lines, e.end)), new_text=e.text)
                    for e in edits]))
@@ -295,6 +298,10 @@ def _workspace_edit(ls: SqlcheckServer, fix: Fix, version: int | None) -> types.
                                                     end=types.Position(line=0, character=0)),
                                   new_text=new_file.text)]))
     return types.WorkspaceEdit(document_changes=changes)
+
+
+def _same_file(a: str, b: str) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _position(ls: SqlcheckServer, text: str, lines: list[str], char: int) -> types.Position:

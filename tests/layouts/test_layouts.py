@@ -262,3 +262,14 @@ def test_supabase_file_of_concurrent_indexes_runs_outside_the_batch(tmp_path) ->
     (directory / "20240613120000_mixed.sql").write_text(
         "create index concurrently t_id_v_idx on t (id, v);\nalter table t add column w int;\n")
     assert [u.in_transaction for u in list_units(str(directory)).units] == [True, False, True]
+
+
+def test_golang_migrate_runs_a_lone_concurrent_index_build_outside_a_transaction(tmp_path) -> None:
+    """No marker: a file of one such statement is one query, outside any transaction block."""
+    (tmp_path / "000001_t.up.sql").write_text("create table t (a int);\n")
+    (tmp_path / "000002_i.up.sql").write_text("-- why\ncreate index concurrently if not exists t_a on t (a);\n")
+    (tmp_path / "000002_i.down.sql").write_text("drop index concurrently if exists t_a;\n")
+    (tmp_path / "000003_two.up.sql").write_text("create index concurrently i1 on t (a);\nselect 1;\n")
+    listing = list_units(str(tmp_path), "golang-migrate")
+    assert [unit.in_transaction for unit in listing.units] == [True, False, True]
+    assert [unit.rollback_in_transaction for unit in listing.units] == [True, False, True]

@@ -59,3 +59,56 @@ def test_later_files_are_the_file_and_every_one_after_it(tmp_path: Path):
     assert [Path(p).name for p in found] == ["002_more.sql", "002_more_rollback.sql", "003_add.sql"]
     found = later_files(load_migration_set(str(migrations)), str(migrations / "002_more_rollback.sql"))
     assert [Path(p).name for p in found] == ["002_more_rollback.sql", "003_add.sql"]
+
+
+def test_an_editor_fix_follows_the_layout_of_the_buffer(tmp_path: Path):
+    """A dbmate buffer, edited and not saved: its quick fix marks the up
+    section `transaction:false` (dbmate's own way), not with our marker."""
+    from mobius_sqlcheck.fixes.base import apply_edits
+    from mobius_sqlcheck.source import SourceFile, decode_source
+
+    migrations = tmp_path / "db" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20240101000001_init.sql").write_text(
+        "-- migrate:up\nCREATE TABLE brands (id int, name text);\n-- migrate:down\nDROP TABLE brands;\n")
+    path = str(migrations / "20240101000002_index.sql")
+    (migrations / "20240101000002_index.sql").write_text("-- migrate:up\nSELECT 1;\n")  # the buffer differs
+    text = "-- migrate:up\nCREATE INDEX idx_brands_name ON brands (name);\n-- migrate:down\nDROP INDEX idx_brands_name;\n"
+    analyzer = Analyzer(use_cache=False)
+    judged = analyzer.judge(path, {path: Buffer(text, 1)})
+    [finding] = [d for d in judged.diagnostics[path] if d.rule == "MSC306"]
+    source = decode_source(path, text.encode())
+    assert isinstance(source, SourceFile)
+    first = analyzer.fixes_at(source, finding)[0]
+    assert first.mechanical and not first.new_files
+    assert apply_edits(text, list(first.edits)).startswith(
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_brands_name ON brands (name);")
+
+
+def test_a_new_buffer_does_not_make_its_directory_ambiguous(tmp_path: Path):
+    """One dbmate file on disk and a new buffer never saved (its marker
+    cannot be read from disk): judged, not an ambiguous-layout crash (MSC004)."""
+    migrations = tmp_path / "db" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20240101000001_init.sql").write_text("-- migrate:up\nCREATE TABLE brands (id int);\n")
+    path = str(migrations / "20240101000002_more.sql")
+    judged = Analyzer(use_cache=False).judge(path, {path: Buffer("-- migrate:up\nSELECT 1;\n", 1)})
+    assert "MSC004" not in {d.rule for d in judged.diagnostics.get(path, [])}
+
+
+def test_a_dbmate_buffer_is_judged_by_its_own_sections(tmp_path: Path):
+    """The up / down sections and their `transaction:false` come from the
+    buffer as typed, not from the file on disk: judged as the CLI judges it saved."""
+    migrations = tmp_path / "db" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20240101000001_init.sql").write_text(
+        "-- migrate:up\nCREATE TABLE brands (id int, name text);\n-- migrate:down\nDROP TABLE brands;\n")
+    path = migrations / "20240101000002_index.sql"
+    path.write_text("-- migrate:up\nSELECT 1;\n")
+    text = ("-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON brands (name);\n"
+            "-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS i;\n")
+    judged = Analyzer(use_cache=False).judge(str(path), {str(path): Buffer(text, 1)})
+    path.write_text(text)
+    saved = lint_paths([str(migrations)], Config()).diagnostics
+    assert _shown(judged.diagnostics[str(path)]) == _shown(d for d in saved if d.path == str(path))
+    assert "MSC504" not in {d.rule for d in judged.diagnostics[str(path)]}

@@ -39,6 +39,14 @@ def test_garbage_then_a_real_request_is_answered():
         _message(method="initialized", params={}),
         _message(id=3, method="textDocument/hover",
                  params={"textDocument": {"uri": "file:///nowhere/x.sql"}, "position": {"line": 0, "character": 0}}),
+        _message(id=5, method="textDocument/definition",  # a method the server does not offer
+                 params={"textDocument": {"uri": "file:///nowhere/x.sql"}, "position": {"line": 0, "character": 0}}),
+        _message(method="textDocument/didOpen", params={"textDocument": 42}),  # a notification it cannot read
+        _message(method="textDocument/didChange",  # a change to a document never opened
+                 params={"textDocument": {"uri": "file:///nowhere/y.sql", "version": 2},
+                         "contentChanges": [{"text": "SELECT 1;"}]}),
+        _message(id=6, method="textDocument/hover",
+                 params={"textDocument": {"uri": "file:///nowhere/x.sql"}, "position": {"line": 0, "character": 0}}),
         _message(id=4, method="shutdown"),
         _message(method="exit"),
     ])
@@ -51,9 +59,12 @@ def test_garbage_then_a_real_request_is_answered():
     assert "capabilities" in by_id[2]["result"]
     assert by_id[2]["result"]["capabilities"]["hoverProvider"]
     assert by_id[3]["result"] is None  # a document never opened: no hover
+    assert by_id[5]["error"]["code"] == -32601  # MethodNotFound, as JSON-RPC says
+    assert by_id[6]["result"] is None  # still answering after the notifications it could not use
     assert "result" in by_id[4]
     assert b"Traceback" not in done.stderr
-    assert len(done.stderr.decode().splitlines()) == 2  # one line per bad message
+    # One line per bad message: the garbage, the two with invalid params, the unknown method.
+    assert len(done.stderr.decode().splitlines()) == 4, done.stderr.decode()
 
 
 def _readme_blocks(language: str) -> list[str]:
