@@ -1,12 +1,16 @@
-"""Real servers for the applier tests: PostgreSQL 15 and 17, the two majors
-Supabase runs (initdb in a temp dir, a
-free loopback port, run as an unprivileged user when we are root) behind
+"""Real servers for the tests that need a database (the applier's and a few
+others): PostgreSQL 15 and 17, the two majors Supabase runs (initdb in a temp
+dir, a free loopback port, run as an unprivileged user when we are root) behind
 PgBouncer in transaction mode with default_pool_size = 2, so consecutive
 transactions of one client land on different server connections.
 
 PgBouncer asks for a password (scram-sha-256) so the wrong-password test is
 real. Each test gets its own database, cloned from a template that already
 holds the Supabase platform objects; PgBouncer's `*` entry serves any name.
+The tests outside tests/applier that need a database (test_secrets,
+test_format_after_apply...) ask for `db` too and share these servers: one
+pair per version for the whole run (do not import the fixtures into a test
+module: that would start a pair of its own).
 
 Every test that uses `db` runs on PostgreSQL 15 (id `[pg15]`); on 17
 (`[pg17]`) run the tests marked `pg17` -- apply, rollback, verify, SIGKILL,

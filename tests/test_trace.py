@@ -29,7 +29,7 @@ CASES = ROOT / "tests" / "rule_cases"
 
 @pytest.fixture(scope="module", params=["15", "17"], ids=["pg15", "pg17"])
 def server(request: pytest.FixtureRequest) -> Iterator[tuple[ephemeral.Servers, int]]:
-    from tests.applier.conftest import pg_bindir
+    from tests.conftest import pg_bindir
 
     servers = ephemeral.start(with_pooler=False, bindir=pg_bindir(request.param))
     try:

@@ -16,7 +16,7 @@ from mobius_sqlcheck.applier.script import load_script
 from mobius_sqlcheck.migrations import load_migration_set
 from tests.applier.helpers import Db, apply_args, spawn, wait_until, write_migrations
 
-pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/conftest.py)
 
 
 def test_restart_between_migrations(db: Db, tmp_path: Path) -> None:
