@@ -8,7 +8,7 @@ tests/test_fuzz.py). Same inputs and invariants (tests/fuzzing.py).
 --target secrets: the property of tests/secrets_property.py (no piece of any
 password in any output, every direct connection reported) over random
 passwords, through the lint, a closed port and, when PgBouncer is installed,
-a real PgBouncer (started here, as tests/applier/conftest.py does) that
+a real PgBouncer (started here, as tests/conftest.py does) that
 refuses the password. A failing password is printed and the run exits 1.
 
 hypothesis: batches of random cases (mutated real migrations, statement

@@ -2,7 +2,7 @@
 rule and the place, keeps every other finding, and never exits 0, even with
 MSC004 ignored, turned off or suppressed.
 
-The failing rules are real rule modules in a throwaway package, discovered
+The failing rules (tests/failing_rules.py) are real rule modules in a throwaway package, discovered
 through MOBIUS_SQLCHECK_EXTRA_RULES, which the command line reads on every
 invocation and passes to the pipeline as its rule registry (see
 mobius_sqlcheck/rules/__init__.py): nothing of the pipeline is mocked.
@@ -15,90 +15,16 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from mobius_sqlcheck.cli import main
 from mobius_sqlcheck.rules import EXTRA_RULES_ENV
+from tests.failing_rules import write_rule_package
 
 REPO = Path(__file__).resolve().parent.parent
 _packages = itertools.count(1)
-
-DOCS = '''"""{summary}
-
-## What it does
-Raises, to test crash isolation.
-
-## Why is this bad?
-It is a test rule.
-
-## Example
-Any statement with `boom` (or `explode here`) in it.
-
-## Use instead
-Nothing.
-"""
-'''
-
-# One failing rule per scope, each raising only where the input says `boom`.
-RULES = {
-    "msc990_boom_statement.py": DOCS.format(summary="Raises on a statement saying explode here.") + textwrap.dedent('''
-        CODE = "MSC990"
-        NAME = "boom-statement"
-        SEVERITY = "warning"
-        NODE_TYPES = ("*",)
-
-        def check_statement(statement, ctx):
-            if b"explode here" in ctx.source.data[statement.start:statement.end]:
-                raise ValueError("boom on purpose")
-            return ()
-    '''),
-    "msc991_boom_file.py": DOCS.format(summary="Raises on a file named boom.") + textwrap.dedent('''
-        CODE = "MSC991"
-        NAME = "boom-file"
-        SEVERITY = "warning"
-
-        def check_file(ctx):
-            if "boom" in ctx.migration.path:
-                raise KeyError("file on purpose")
-            return ()
-    '''),
-    "msc992_boom_history.py": DOCS.format(summary="Raises at the end of a history with a boom table.") + textwrap.dedent('''
-        CODE = "MSC992"
-        NAME = "boom-history"
-        SEVERITY = "warning"
-
-        def check_history(ctx):
-            if ("public", "boom") in ctx.catalog.tables:
-                raise RuntimeError("history on purpose")
-            return ()
-    '''),
-    "msc993_boom_text.py": DOCS.format(summary="Raises on a text file saying boom.") + textwrap.dedent('''
-        import sys
-
-        CODE = "MSC993"
-        NAME = "boom-text"
-        SEVERITY = "warning"
-
-        def check_text(ctx):
-            if "boom" in ctx.source.text:
-                sys.exit(0)  # a rule must not end the run, let alone with 0
-            return ()
-    '''),
-    "msc994_boom_migrations.py": DOCS.format(summary="Raises on a directory holding a boom file.") + textwrap.dedent('''
-        CODE = "MSC994"
-        NAME = "boom-migrations"
-        SEVERITY = "warning"
-
-        def check_migrations(ctx):
-            if any("boom" in m.path for m in ctx.migration_set.forwards):
-                yield from ()
-                raise ZeroDivisionError("directory on purpose")
-            return ()
-    '''),
-}
 
 FORWARD = """\
 CREATE TABLE public.boom (id bigint PRIMARY KEY);
@@ -113,12 +39,8 @@ CREATE INDEX badly_named ON public.boom (id);
 def failing_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A package of failing rules on sys.path and in MOBIUS_SQLCHECK_EXTRA_RULES."""
     name = f"mobius_failing_rules_{next(_packages)}_{os.getpid()}"
-    package = tmp_path / "rule_packages" / name
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text('"""Rules that fail on purpose."""\n')
-    for filename, text in RULES.items():
-        (package / filename).write_text(text)
-    monkeypatch.syspath_prepend(str(package.parent))
+    write_rule_package(tmp_path / "rule_packages", name)
+    monkeypatch.syspath_prepend(str(tmp_path / "rule_packages"))
     monkeypatch.setenv(EXTRA_RULES_ENV, name)
     return name
 

@@ -1,7 +1,7 @@
 """`format` after a real `apply`: before, it rewrote the applied (and locked)
 migrations, so `status` showed them modified and the next `apply` refused
 them (checksum differs). Against the real PostgreSQL + PgBouncer of
-tests/applier/conftest.py."""
+tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from mobius_sqlcheck.cli import main
-from tests.applier.conftest import db, servers  # noqa: F401 - the real PostgreSQL + PgBouncer fixtures
 from tests.applier.helpers import Db
 
 UNFORMATTED = "create   table public.notes (id bigint primary key, body text);\n"

@@ -82,3 +82,29 @@ def test_every_alter_table_form_the_classifier_names_is_measured() -> None:
     measured = locks.forms_measured()
     named = {form for form in locks._SIMPLE_SUBCOMMANDS.values() if form is not None}
     assert sorted(named - set(measured)) == []
+
+
+def test_every_measured_add_column_rewrite_is_reported_once_by_msc302(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """MSC302 and MSC311 split the rewrites between them: each measured ADD
+    COLUMN form that rewrites the table (pg_class.relfilenode changed on 15
+    and 17: volatile default, serial, identity, stored generated) gets one
+    finding, MSC302's; a form that does not rewrite gets none from either."""
+    from mobius_sqlcheck.lint import lint_paths
+
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "001_schema.sql").write_text(_generator().SCHEMA, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    config = config_from_table({"select": ["MSC302", "MSC311"]})
+    checked = []
+    for form, entry in locks.forms_measured().items():
+        if not form.startswith("ALTER TABLE ADD COLUMN"):
+            continue
+        (migrations / "002_example.sql").write_text(entry["example"] + ";\n", encoding="utf-8")
+        found = [d.rule for d in lint_paths(["migrations/002_example.sql"], config).diagnostics]
+        rewrites = any(row["rewrites"] for measured in entry["versions"].values()
+                       for row in measured["roles"].values())
+        assert found == (["MSC302"] if rewrites else []), (form, found)
+        checked.append((form, rewrites))
+    assert sum(rewrites for _, rewrites in checked) >= 4 and len(checked) >= 8, checked

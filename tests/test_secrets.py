@@ -6,7 +6,7 @@ linter reads, in --database-url (URI, key=value, ?password=, percent-encoded),
 in DATABASE_URL, in arguments given in the wrong place, in exceptions a rule
 or the crash handler sees, and in what the database driver and server say
 back: a closed loopback port (connection refused), the real PgBouncer of
-tests/applier/conftest.py with a wrong password, and a real run whose
+tests/conftest.py with a wrong password, and a real run whose
 migrations make the server quote it. Then stdout, stderr, the JSON and SARIF
 documents and every file under MOBIUS_SQLCHECK_LOG_DIR and the project are
 searched for it, raw and percent-encoded.
@@ -27,7 +27,6 @@ import pytest
 from mobius_sqlcheck.applier.ephemeral import free_port
 from mobius_sqlcheck.cli import main
 from mobius_sqlcheck.rules import EXTRA_RULES_ENV
-from tests.applier.conftest import db, servers  # noqa: F401 - the real PostgreSQL + PgBouncer fixtures
 from tests.applier.helpers import PASSWORD as FIXTURE_PASSWORD
 from tests.applier.helpers import Db
 

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from mobius_sqlcheck.applier.ephemeral import free_port
-from tests.applier.conftest import db, servers  # noqa: F401 - the real PostgreSQL + PgBouncer fixtures
 from tests.applier.helpers import Db
 from tests.secrets_property import (
     COMMANDS,

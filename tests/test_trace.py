@@ -2,15 +2,17 @@
 migrations on a real PostgreSQL; the static lock model's prediction must
 equal what the server did, statement by statement.
 
-Runs on PostgreSQL 15 and 17 (the versions Supabase runs; 17's binaries come
-from scripts/test.sh, as for the applier tests, and are skipped loudly when
-they cannot be had), checking the model row of each server's major version.
+Runs on PostgreSQL 15 and 17 (the versions Supabase runs), on the servers of
+tests/conftest.py: 17's binaries come from scripts/test.sh, as for the
+applier tests, and are skipped loudly when they cannot be had. Each server
+checks the model row of its own major version.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -19,33 +21,36 @@ import pytest
 
 from mobius_sqlcheck import tracing
 from mobius_sqlcheck.applier import ephemeral
-from mobius_sqlcheck.applier.tryout import bootstrap_platform
 from mobius_sqlcheck.cli import main
 from mobius_sqlcheck.migrations import load_migration_set
+from tests.conftest import TEMPLATE
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "rule_cases"
 
 
-@pytest.fixture(scope="module", params=["15", "17"], ids=["pg15", "pg17"])
-def server(request: pytest.FixtureRequest) -> Iterator[tuple[ephemeral.Servers, int]]:
-    from tests.applier.conftest import pg_bindir
-
-    servers = ephemeral.start(with_pooler=False, bindir=pg_bindir(request.param))
-    try:
-        with psycopg.connect(servers.direct_url(), autocommit=True) as conn:
-            major = int(str(conn.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
-        yield servers, major
-    finally:
-        servers.stop()
+pytestmark = pytest.mark.pg17  # the self-check runs on PostgreSQL 17 as well (tests/conftest.py)
 
 
-def _fresh_database(servers: ephemeral.Servers, name: str) -> str:
+@pytest.fixture
+def server(servers: ephemeral.Servers) -> tuple[ephemeral.Servers, int]:
+    """The suite's PostgreSQL servers (tests/conftest.py, one pair per version for the run), with its major."""
+    with psycopg.connect(servers.direct_url(), autocommit=True) as conn:
+        major = int(str(conn.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
+    return servers, major
+
+
+@contextmanager
+def _fresh_database(servers: ephemeral.Servers, name: str) -> Iterator[str]:
+    """A new database holding the Supabase platform objects (a copy of the template
+    tests/conftest.py bootstrapped), dropped afterwards: hundreds would fill the disk."""
     with psycopg.connect(servers.direct_url("postgres"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = servers.direct_url(name)
-    bootstrap_platform(url)
-    return url
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    try:
+        yield servers.direct_url(name)
+    finally:
+        with psycopg.connect(servers.direct_url("postgres"), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def _case_directories(tmp: Path) -> Iterator[tuple[str, Path]]:
@@ -66,8 +71,9 @@ def test_the_model_equals_the_server_on_every_rule_case_and_the_bundled_migratio
     directories = [("the bundled migrations", ROOT / "migrations"), *_case_directories(tmp_path)]
     disagreements, traced = [], 0
     for number, (label, directory) in enumerate(directories):
-        url = _fresh_database(servers, f"trace_{number}")
-        for file in tracing.trace_migrations(url, load_migration_set(str(directory)), major):
+        with _fresh_database(servers, f"trace_{number}") as url:
+            files = tracing.trace_migrations(url, load_migration_set(str(directory)), major)
+        for file in files:
             for statement in file.statements:
                 traced += 1
                 disagreements += [f"{label}: {file.path}:{statement.line}: {statement.text!r}: {text}"
@@ -105,11 +111,11 @@ def test_a_rewrite_is_seen_by_its_relfilenode(server: tuple[ephemeral.Servers, i
     (directory / "001_init.sql").write_text("CREATE TABLE assets (asset_id int PRIMARY KEY, n int);")
     (directory / "002_rewrite.sql").write_text("ALTER TABLE assets ALTER COLUMN n TYPE bigint;\n"
                                                "ALTER TABLE assets ADD COLUMN note text;")
-    url = _fresh_database(servers, "trace_rewrite")
-    results = tracing.trace_migrations(url, load_migration_set(str(directory)), major, seed_rows=10)
+    with _fresh_database(servers, "trace_rewrite") as url:
+        results = tracing.trace_migrations(url, load_migration_set(str(directory)), major, seed_rows=10)
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT count(*) FROM assets").fetchone() == (10,)  # seeded before 002
     change, add = results[1].statements
     assert change.rewritten == ["public.assets"] and change.predicted_rewrites == ["public.assets"]
     assert add.rewritten == [] and add.locks == {}  # ACCESS EXCLUSIVE already held from the first statement
     assert change.disagreements == [] and add.disagreements == []
-    with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT count(*) FROM assets").fetchone() == (10,)  # seeded before 002

@@ -201,18 +201,19 @@ def _terminate(pid: int, seconds: float = 10.0) -> None:
 
 
 def start(with_pooler: bool = True, pool_size: int = 2, password: str | None = None,
-          bindir: str | None = None) -> Servers:
+          bindir: str | None = None, parent: str | None = None) -> Servers:
     """Start PostgreSQL (and PgBouncer when installed and wanted); the caller
     must call `stop()`, also on failure.
 
     `bindir` is the directory of initdb / pg_ctl / postgres to run, e.g. a
     PostgreSQL 17 from `scripts/fetch_postgres.py 17`; by default the first
-    found by `find_pg_bindir`."""
+    found by `find_pg_bindir`. The servers' files go in a new directory under
+    `parent` (default: the system's temporary directory)."""
     bindir = find_pg_bindir(bindir)
     as_user = _unprivileged_prefix()
     if as_user:
         _check_runnable_by_server_user(bindir, as_user)
-    root = tempfile.mkdtemp(prefix="mobius-sqlcheck-")
+    root = tempfile.mkdtemp(prefix="mobius-sqlcheck-", dir=parent)
     if as_user:
         account = pwd.getpwnam(SERVER_USER)
         os.chown(root, account.pw_uid, account.pw_gid)

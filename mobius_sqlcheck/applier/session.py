@@ -7,8 +7,9 @@ import argparse
 import os
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any, Callable
 
 from mobius_sqlcheck.applier.database import Database, check_policy, make_target, resolve_url, url_source
 from mobius_sqlcheck.applier.output import FORMATS, Reporter
@@ -39,12 +40,61 @@ def add_common_arguments(parser: argparse.ArgumentParser, database_required: boo
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
 
 
+class StopSignals:
+    """SIGTERM (what CI runners and Kubernetes send) and SIGINT stop a run the
+    same way: an exception in the main thread, which psycopg answers with a
+    cancel request for the running statement before the transaction rolls
+    back; the CLI then exits 143 / 130. Should that hang, the process exits
+    after STOP_GRACE_SECONDS anyway.
+
+    `restore()` puts back the handlers that were there before and cancels
+    that exit: a run inside a longer-lived process (a test, an editor, a
+    script calling `cli.main`) must leave the process's signals as it found
+    them."""
+
+    def __init__(self) -> None:
+        self._previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
+        self._grace_timer: threading.Timer | None = None
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread() or self._previous:
+            return  # only the main thread may set handlers
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self._previous[signum] = signal.signal(signum, self._on_stop_signal)
+
+    def restore(self) -> None:
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
+            self._grace_timer = None
+        for signum, previous in self._previous.items():
+            # None: a handler set outside Python, which cannot be put back; the default is the nearest
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+        self._previous.clear()
+
+    def _on_stop_signal(self, signum: int, _frame: FrameType | None) -> None:
+        terminated = signum == signal.SIGTERM
+        if self._grace_timer is None:
+            code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+            self._grace_timer = threading.Timer(STOP_GRACE_SECONDS, os._exit, (code,))
+            self._grace_timer.daemon = True
+            self._grace_timer.start()
+        raise Terminated() if terminated else KeyboardInterrupt()
+
+
 @dataclass
 class Session:
     config: Config
     migration_set: MigrationSet
     db: Database
     reporter: Reporter
+    stop_signals: StopSignals = field(default_factory=StopSignals)
+
+    def close(self) -> None:
+        """The end of the run: the connection closed, the signal handlers as they were."""
+        try:
+            self.db.close()
+        finally:
+            self.stop_signals.restore()
 
     @property
     def settings(self) -> Settings:
@@ -80,32 +130,14 @@ def load_migrations(args: argparse.Namespace) -> tuple[Config, MigrationSet]:
     return config, migration_set
 
 
-def stop_on_signals() -> None:
-    """SIGTERM (what CI runners and Kubernetes send) and SIGINT stop a run the
-    same way: an exception in the main thread, which psycopg answers with a
-    cancel request for the running statement before the transaction rolls
-    back; the CLI then exits 143 / 130. Should that hang, the process exits
-    after STOP_GRACE_SECONDS anyway."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_stop_signal)
-        signal.signal(signal.SIGINT, _on_stop_signal)
-
-
-def _on_stop_signal(signum: int, _frame: FrameType | None) -> None:
-    terminated = signum == signal.SIGTERM
-    timer = threading.Timer(STOP_GRACE_SECONDS, os._exit, (EXIT_TERMINATED if terminated else EXIT_INTERRUPTED,))
-    timer.daemon = True
-    timer.start()
-    raise Terminated() if terminated else KeyboardInterrupt()
-
-
 def open_session(args: argparse.Namespace, command: str) -> Session:
     config, migration_set = load_migrations(args)
-    stop_on_signals()
     reporter = Reporter(command, args.format)
     target = make_target(resolve_url(args.database_url), url_source(args.database_url))
     reporter.database = target.display
     reporter.note(f"database: {target.display}")
     for problem in check_policy(target, config.pooler_port, list(config.allowed_hosts), args.allow_direct):
         reporter.note(f"warning: {problem} (allowed by --allow-direct)")
-    return Session(config, migration_set, Database(target), reporter)
+    session = Session(config, migration_set, Database(target), reporter)
+    session.stop_signals.install()  # last: nothing above may fail with the handlers left installed
+    return session

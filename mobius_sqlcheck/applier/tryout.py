@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             return actions.reported(session, lambda: _life_cycle(session, servers, args.skip_lint))
         finally:
-            session.db.close()
+            session.close()
 
 
 def _life_cycle(session: Session, servers: ephemeral.Servers, skip_lint: bool) -> int:

@@ -43,4 +43,4 @@ def run(args: argparse.Namespace) -> int:
             session, lambda: actions.apply_pending(session, target, dry_run=args.dry_run, skip_lint=args.skip_lint)
         )
     finally:
-        session.db.close()
+        session.close()

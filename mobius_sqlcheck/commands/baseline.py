@@ -32,4 +32,4 @@ def run(args: argparse.Namespace) -> int:
             return actions.reported(session, lambda: actions.baseline_from_supabase(session))
         return actions.reported(session, lambda: actions.baseline(session, to_version))
     finally:
-        session.db.close()
+        session.close()

@@ -31,4 +31,4 @@ def run(args: argparse.Namespace) -> int:
             session, lambda: actions.roll_back(session, args.steps, to_version, dry_run=args.dry_run)
         )
     finally:
-        session.db.close()
+        session.close()

@@ -27,4 +27,4 @@ def run(args: argparse.Namespace) -> int:
     try:
         return actions.reported(session, lambda: actions.status(session))
     finally:
-        session.db.close()
+        session.close()

@@ -22,4 +22,4 @@ def run(args: argparse.Namespace) -> int:
     try:
         return actions.reported(session, lambda: actions.verify(session))
     finally:
-        session.db.close()
+        session.close()

@@ -5,7 +5,10 @@ Reports the first statement of a migration that takes a lock conflicting
 with writes (SHARE or stronger, by the measured lock model) on an existing
 table, when no `lock_timeout` is in force: the file sets none before it
 (`SET [LOCAL] lock_timeout = ...` or `set_config('lock_timeout', ...)`, not
-0), and the migrations are not applied by mobius-sqlcheck.
+0), and the migrations are not applied by mobius-sqlcheck. One finding per
+file, at that statement (a statement inside a DO block or function body
+counts where it is written): the fix, one `SET` at the top of the file,
+covers every statement after it.
 
 Who applies the migrations is the `runner` config key: `"mobius-sqlcheck"`
 (the default; our applier runs every migration with `SET LOCAL
@@ -52,13 +55,17 @@ HINT = "Start the migration with SET LOCAL lock_timeout = '5s'; (fail fast inste
 
 
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
-    if ctx.config.runner == "mobius-sqlcheck" or statement.node_type in ("VariableSetStmt", "SelectStmt"):
+    if (ctx.config.runner == "mobius-sqlcheck" or statement.node_type in ("VariableSetStmt", "SelectStmt")
+            or ctx.memo.get(CODE)):  # reported in this file already
         return
     effects = [effect for effect in locks.predict(statement, ctx.catalog, ctx.config.postgres_version)
                if locks.rank(effect.mode) >= locks.rank(locks.BLOCKS_WRITES)
                and lock_rules.is_existing(effect.table, ctx)]
-    if not effects or _timeout_set_before(statement, ctx) or _reported_earlier(statement, ctx):
+    if not effects or _timeout_set_before(statement, ctx):
         return
+    # Once per file: its fix, one SET at the top, covers every statement after it. The
+    # statements are checked in file order, each with the catalog as it stood before it.
+    ctx.memo[CODE] = True
     strongest = max(effects, key=lambda effect: locks.rank(effect.mode))
     tables = [effect.table for effect in effects if effect.mode == strongest.mode]
     yield Finding(f"no lock_timeout is in force: while this statement waits for its "
@@ -73,15 +80,6 @@ def _timeout_set_before(statement: Statement, ctx: StatementContext) -> bool:
         if setting is not None:
             timeout = setting
     return timeout
-
-
-def _reported_earlier(statement: Statement, ctx: StatementContext) -> bool:
-    """Once per file: the first statement that needs the timeout is enough to say so."""
-    reported = getattr(ctx, "_msc310_reported", None)
-    if reported is not None and reported != statement.index:
-        return True
-    ctx._msc310_reported = statement.index  # type: ignore[attr-defined]
-    return False
 
 
 def _lock_timeout_setting(statement: Statement) -> bool | None:

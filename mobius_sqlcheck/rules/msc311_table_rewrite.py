@@ -48,10 +48,8 @@ LOCK_FORMS = ("ALTER TABLE SET LOGGED", "ALTER TABLE SET UNLOGGED", "ALTER TABLE
               "ALTER TABLE SET ACCESS METHOD", "VACUUM FULL", "CLUSTER", "REFRESH MATERIALIZED VIEW",
               "REFRESH MATERIALIZED VIEW CONCURRENTLY")
 HINT = "Run it in a maintenance window, or use the online form (REFRESH ... CONCURRENTLY, pg_repack)."
-# Rewrites that other rules report, with their own advice.
-_REPORTED_ELSEWHERE = ("ALTER TABLE ADD COLUMN DEFAULT volatile", "ALTER TABLE ADD COLUMN serial",
-                       "ALTER TABLE ADD COLUMN GENERATED AS IDENTITY", "ALTER TABLE ADD COLUMN GENERATED STORED",
-                       "ALTER TABLE ALTER COLUMN TYPE (rewrite)")
+# Rewrites that other rules report, with their own advice: MSC302 and MSC304.
+_REPORTED_ELSEWHERE = (*lock_rules.ADD_COLUMN_REWRITES, "ALTER TABLE ALTER COLUMN TYPE (rewrite)")
 _HINTS = {
     "REFRESH MATERIALIZED VIEW": "REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a UNIQUE index on the view) "
                                  "lets reads go on.",

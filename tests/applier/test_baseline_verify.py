@@ -11,7 +11,7 @@ import pytest
 
 from tests.applier.helpers import MIGRATIONS, Db, apply_args
 
-pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/conftest.py)
 
 FORWARDS = sorted(p for p in MIGRATIONS.glob("*.sql") if not p.stem.endswith("_rollback"))
 

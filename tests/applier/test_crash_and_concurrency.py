@@ -11,7 +11,7 @@ import pytest
 
 from tests.applier.helpers import Db, apply_args, spawn, wait_until, write_migrations
 
-pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/conftest.py)
 
 SLEEP_SECONDS = 3
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.applier.helpers import MIGRATIONS, Db, apply_args
 
-pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/conftest.py)
 
 LIMIT_BYTES = 240_000
 ORG = "00000000-0000-0000-0000-000000000001"

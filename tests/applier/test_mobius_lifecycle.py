@@ -9,7 +9,7 @@ import pytest
 
 from tests.applier.helpers import MIGRATIONS, PASSWORD, Db, apply_args
 
-pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/conftest.py)
 
 FILES = [
     ("001", "initial_schema"), ("002", "add_templates"), ("003", "add_feedback"),

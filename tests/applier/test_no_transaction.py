@@ -15,7 +15,7 @@ import pytest
 from mobius_sqlcheck.applier import history, lease
 from tests.applier.helpers import Db, apply_args, spawn, wait_until, write_migrations
 
-pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/conftest.py)
 
 DIRECTIVE = "-- mobius-sqlcheck: no-transaction\n"
 

@@ -16,7 +16,7 @@ from mobius_sqlcheck.applier.script import load_script
 from mobius_sqlcheck.migrations import load_migration_set
 from tests.applier.helpers import Db, apply_args, spawn, wait_until, write_migrations
 
-pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/conftest.py)
 
 
 def test_restart_between_migrations(db: Db, tmp_path: Path) -> None:
@@ -41,12 +41,9 @@ def test_restart_between_migrations(db: Db, tmp_path: Path) -> None:
     database.close()
 
 
-def test_restart_during_a_migration(db: Db, tmp_path: Path) -> None:
-    migrations = write_migrations(tmp_path / "migrations", {
-        "001_one.sql": "CREATE TABLE one (id int);\n",
-        "002_slow.sql": "CREATE TABLE slow (id int);\nINSERT INTO slow VALUES (1);\nSELECT pg_sleep(1);\n",
-        "003_three.sql": "CREATE TABLE three (id int);\n",
-    })
+def _apply_restarting_the_pooler_in_the_sleep(db: Db, migrations: Path) -> str:
+    """`apply` in its own process, PgBouncer restarted while a migration runs
+    its pg_sleep; the run must still succeed. Returns its stdout."""
     process = spawn(*apply_args(db, migrations, "--skip-lint"))
     wait_until(lambda: db.scalar(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND query LIKE 'SELECT pg_sleep%%'", (db.name,)
@@ -54,6 +51,16 @@ def test_restart_during_a_migration(db: Db, tmp_path: Path) -> None:
     db.servers.restart_pooler()
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, out + err
+    return out
+
+
+def test_restart_during_a_migration(db: Db, tmp_path: Path) -> None:
+    migrations = write_migrations(tmp_path / "migrations", {
+        "001_one.sql": "CREATE TABLE one (id int);\n",
+        "002_slow.sql": "CREATE TABLE slow (id int);\nINSERT INTO slow VALUES (1);\nSELECT pg_sleep(1);\n",
+        "003_three.sql": "CREATE TABLE three (id int);\n",
+    })
+    out = _apply_restarting_the_pooler_in_the_sleep(db, migrations)
     assert "connection lost while applying 002_slow.sql (pooler restarted?): its transaction was rolled back; " \
            "reconnecting and retrying" in out
     assert "another run" not in out  # the lock its own orphaned attempt may still hold is not another run's
@@ -70,13 +77,7 @@ def test_own_orphaned_attempt_is_not_called_another_run(db: Db, tmp_path: Path) 
         "002_slow.sql": "SELECT set_config('client_connection_check_interval', '0', true);\n"
                         "CREATE TABLE slow (id int);\nSELECT pg_sleep(CASE WHEN nextval('attempts') = 1 THEN 8 ELSE 0 END);\n",
     })
-    process = spawn(*apply_args(db, migrations, "--skip-lint"))
-    wait_until(lambda: db.scalar(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND query LIKE 'SELECT pg_sleep%%'", (db.name,)
-    ) == 1)
-    db.servers.restart_pooler()
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 0, out + err
+    out = _apply_restarting_the_pooler_in_the_sleep(db, migrations)
     assert "waiting: the migration lock is still held, most likely by this run's own attempt whose connection " \
            "was lost" in out
     assert "another run" not in out

@@ -3,6 +3,7 @@ SIGTERM / SIGINT cancel the running statement so its locks go at once."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -11,6 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from mobius_sqlcheck.applier.ephemeral import free_port
+from mobius_sqlcheck.applier.session import StopSignals
+from mobius_sqlcheck.errors import Terminated
 from tests.applier.helpers import Db, active_backends, apply_args, spawn, wait_until, write_migrations
 
 # A bound for "at once": the cancel, the rollback and a loaded test machine.
@@ -97,3 +101,54 @@ def test_a_dead_pooler_frees_the_orphans_locks(db: Db, tmp_path: Path) -> None:
         process.communicate(timeout=30)
         db.servers.start_pooler()
     assert db.history() == [("001", "brands")]
+
+
+def _own_handler(signum: int, frame: object) -> None:
+    raise AssertionError("the test's own handler: never called")
+
+
+@pytest.fixture
+def own_handlers():
+    """The test process's SIGTERM / SIGINT handlers, replaced by one of ours for the test."""
+    previous = {sig: signal.signal(sig, _own_handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def _live_timers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer)]
+
+
+def test_an_in_process_run_puts_the_signal_handlers_back(db: Db, tmp_path: Path, run_cli, own_handlers) -> None:
+    """cli.main in a longer-lived process (a script, an editor, this suite):
+    the stop handlers are there during the run only, whether it succeeds or fails."""
+    migrations = write_migrations(tmp_path / "migrations", {"001_brands.sql": "CREATE TABLE brands (id int);\n"})
+    applied = run_cli(*apply_args(db, migrations, "--skip-lint"))
+    assert applied.code == 0, applied.text
+    closed = run_cli("status", "--database-url", f"postgresql://postgres@127.0.0.1:{free_port()}/postgres",
+                     "--migrations", str(migrations))
+    assert closed.code == 1 and "cannot connect to" in closed.err
+    assert signal.getsignal(signal.SIGTERM) is _own_handler
+    assert signal.getsignal(signal.SIGINT) is _own_handler
+
+
+def test_a_stop_signal_raises_in_the_run_and_the_end_of_the_run_cancels_the_forced_exit(own_handlers) -> None:
+    """The handler turns SIGTERM into Terminated (SIGINT into KeyboardInterrupt)
+    and arms the exit after STOP_GRACE_SECONDS; once the run has unwound,
+    restore() disarms it (else it would end the host process later)."""
+    stop = StopSignals()
+    stop.install()
+    assert signal.getsignal(signal.SIGTERM) is not _own_handler
+    with pytest.raises(Terminated):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler runs at the next bytecode: never reached
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+    assert len(_live_timers()) == 1  # one forced exit armed, not one per signal
+    stop.restore()
+    for timer in _live_timers():
+        timer.join(5)
+    assert _live_timers() == []
+    assert signal.getsignal(signal.SIGTERM) is _own_handler and signal.getsignal(signal.SIGINT) is _own_handler

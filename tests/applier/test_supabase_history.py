@@ -20,7 +20,7 @@ import pytest
 from mobius_sqlcheck.applier import supabase_history
 from tests.applier.helpers import MIGRATIONS, Db, apply_args, write_migrations
 
-pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/conftest.py)
 
 FIRST_THREE = ("001_initial_schema.sql", "002_add_templates.sql", "003_add_feedback.sql")
 LATER = ("004_learning_privacy.sql", "004_storage_buckets.sql", "005_add_compressed_twin.sql")

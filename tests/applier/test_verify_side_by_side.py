@@ -10,7 +10,7 @@ from mobius_sqlcheck.applier.catalog_report import side_by_side
 from mobius_sqlcheck.applier.verify import IndexShape, SchemaShape
 from tests.applier.helpers import MIGRATIONS, Db, apply_args
 
-pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/applier/conftest.py)
+pytestmark = pytest.mark.pg17  # runs on PostgreSQL 17 as well (tests/conftest.py)
 
 
 def _line(out: str, start: str, name: str) -> str:

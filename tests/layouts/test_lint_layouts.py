@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from mobius_sqlcheck.cli import main
+from tests.applier.helpers import write_migrations
 from tests.layouts.test_layouts import FIXTURES, MIGRATIONS_DIR
 
 # Rules about names, pairing and rollbacks: in a fixture that follows its
@@ -17,6 +18,8 @@ from tests.layouts.test_layouts import FIXTURES, MIGRATIONS_DIR
 LAYOUT_RULES = {"MSC101", "MSC102", "MSC103", "MSC106", "MSC108", "MSC110", "MSC401", "MSC402", "MSC403",
                 "MSC404", "MSC504"}
 UNSAFE_MARK = "-- unsafe: MSC301"
+DBMATE_ACCOUNTS_UP = ("-- migrate:up\ncreate table accounts (id bigint primary key);\n"
+                      "alter table accounts enable row level security;\n")
 
 
 def lint_json(capsys, *args: str) -> tuple[int, dict]:
@@ -88,12 +91,8 @@ def test_down_file_drop_is_not_a_forward_finding(tmp_path, capsys) -> None:
 
 
 def test_dbmate_down_section_is_a_rollback(tmp_path, capsys) -> None:
-    directory = tmp_path / "db" / "migrations"
-    directory.mkdir(parents=True)
-    (directory / "20240101000000_accounts.sql").write_text(
-        "-- migrate:up\ncreate table accounts (id bigint primary key);\n"
-        "alter table accounts enable row level security;\n\n"
-        "-- migrate:down\ndrop table accounts;\n")
+    directory = write_migrations(tmp_path / "db" / "migrations", {
+        "20240101000000_accounts.sql": f"{DBMATE_ACCOUNTS_UP}\n-- migrate:down\ndrop table accounts;\n"})
     _, document = lint_json(capsys, str(directory))
     found = [(d["rule"], d["line"]) for d in document["diagnostics"]]
     # The down section's DROP without IF EXISTS is a rollback finding, at its real line.
@@ -101,15 +100,10 @@ def test_dbmate_down_section_is_a_rollback(tmp_path, capsys) -> None:
 
 
 def test_dbmate_up_section_without_transaction_false_needs_it(tmp_path, capsys) -> None:
-    directory = tmp_path / "db" / "migrations"
-    directory.mkdir(parents=True)
-    (directory / "20240101000000_accounts.sql").write_text(
-        "-- migrate:up\ncreate table accounts (id bigint primary key);\n"
-        "alter table accounts enable row level security;\n"
-        "-- migrate:down\ndrop table if exists accounts;\n")
-    (directory / "20240102000000_index.sql").write_text(
-        "-- migrate:up\ncreate index concurrently idx_accounts_id on accounts (id);\n"
-        "-- migrate:down\ndrop index if exists idx_accounts_id;\n")
+    directory = write_migrations(tmp_path / "db" / "migrations", {
+        "20240101000000_accounts.sql": f"{DBMATE_ACCOUNTS_UP}-- migrate:down\ndrop table if exists accounts;\n",
+        "20240102000000_index.sql": "-- migrate:up\ncreate index concurrently idx_accounts_id on accounts (id);\n"
+                                    "-- migrate:down\ndrop index if exists idx_accounts_id;\n"})
     _, document = lint_json(capsys, str(directory))
     # The down section's plain DROP INDEX is MSC307, as in a mobius rollback file.
     assert [(d["rule"], d["line"]) for d in document["diagnostics"]] == [("MSC504", 2), ("MSC307", 4)]

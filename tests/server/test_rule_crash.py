@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,36 +16,12 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from tests.failing_rules import write_rule_package
+
 ROOT = Path(__file__).resolve().parents[2]
 RULES_HOME = Path(tempfile.mkdtemp(prefix="mobius-server-rules-"))
 PACKAGE = f"mobius_server_failing_rules_{os.getpid()}"
-(RULES_HOME / PACKAGE).mkdir()
-(RULES_HOME / PACKAGE / "__init__.py").write_text('"""Rules that fail on purpose."""\n')
-(RULES_HOME / PACKAGE / "msc990_boom_statement.py").write_text(textwrap.dedent('''\
-    """Raises on a statement saying explode here.
-
-    ## What it does
-    Raises, to test crash isolation.
-
-    ## Why is this bad?
-    It is a test rule.
-
-    ## Example
-    `SELECT 'explode here';`
-
-    ## Use instead
-    Nothing.
-    """
-    CODE = "MSC990"
-    NAME = "boom-statement"
-    SEVERITY = "warning"
-    NODE_TYPES = ("*",)
-
-    def check_statement(statement, ctx):
-        if b"explode here" in ctx.source.data[statement.start:statement.end]:
-            raise ValueError("boom on purpose")
-        return ()
-'''))
+write_rule_package(RULES_HOME, PACKAGE, ("msc990_boom_statement.py",))  # the other scopes would add MSC004s
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(RULES_HOME)]),
        "MOBIUS_SQLCHECK_EXTRA_RULES": PACKAGE}
 

@@ -8,6 +8,11 @@ from mobius_sqlcheck import locks, nodes
 from mobius_sqlcheck.rules._support import alter_table
 from mobius_sqlcheck.context import StatementContext
 
+# The ADD COLUMN forms that rewrite the table (measured): MSC302 reports them,
+# with advice of its own, so MSC311 leaves them out.
+ADD_COLUMN_REWRITES = ("ALTER TABLE ADD COLUMN DEFAULT volatile", "ALTER TABLE ADD COLUMN serial",
+                       "ALTER TABLE ADD COLUMN GENERATED AS IDENTITY", "ALTER TABLE ADD COLUMN GENERATED STORED")
+
 
 def mode_of(form: str, ctx: StatementContext, role: str = "table") -> str | None:
     """The lock `form` takes on its `role` table on the configured version."""
