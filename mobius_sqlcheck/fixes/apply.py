@@ -48,7 +48,7 @@ def _migration_set(path: str, config: Config) -> MigrationSet | None:
 def _fix_file(path: str, found: list[Diagnostic], config: Config, taken: set[str],
               applied: Applied | None) -> list[str]:
     migration_set = _migration_set(path, config)
-    held = _held(path, migration_set, config, applied)
+    held = held_reason(path, migration_set, config, applied)
     if held:
         return [f"{path}: not fixed: {held} ({len(found)} finding(s) left)"]
     source = read_source(path)
@@ -66,11 +66,11 @@ def _fix_file(path: str, found: list[Diagnostic], config: Config, taken: set[str
         if fix is None or _overlaps(fix.edits, edits):
             report.append(f"{where}: not fixed {diagnostic.rule}: {_why_not(diagnostic.rule, migration_set)}")
             continue
-        other = next((e.path for e in fix.edits if e.path != path and _held(e.path, migration_set, config, applied)),
+        other = next((e.path for e in fix.edits if e.path != path and held_reason(e.path, migration_set, config, applied)),
                      None)
         if other is not None:
             report.append(f"{where}: not fixed {diagnostic.rule}: it would change {other}, which is "
-                          f"{_held(other, migration_set, config, applied)}")
+                          f"{held_reason(other, migration_set, config, applied)}")
             continue
         edits.extend(edit for edit in fix.edits if edit not in edits)  # a marker is added once
         new_files.extend(fix.new_files)
@@ -101,7 +101,7 @@ def _why_not(rule: str, migration_set: MigrationSet | None) -> str:
     return "no mechanical rewrite for this statement"
 
 
-def _held(path: str, migration_set: MigrationSet | None, config: Config, applied: Applied | None) -> str:
+def held_reason(path: str, migration_set: MigrationSet | None, config: Config, applied: Applied | None) -> str:
     """Why `path` must not change ("" if it may): locked, or applied."""
     migration = _migration_file(path, migration_set)
     if migration_set is None or migration is None:

@@ -18,6 +18,7 @@ from mobius_sqlcheck.catalog import Catalog
 from mobius_sqlcheck.config import Config, load_config
 from mobius_sqlcheck.diagnostics import Diagnostic
 from mobius_sqlcheck.fixes import Fix, fixes_for
+from mobius_sqlcheck.fixes.apply import held_reason
 from mobius_sqlcheck.fixes.base import context_for
 from mobius_sqlcheck.lint import lint_paths
 from mobius_sqlcheck.lint.discovery import classify_paths
@@ -163,11 +164,13 @@ class Analyzer:
     def fixes_at(self, source: SourceFile, diagnostic: Diagnostic) -> list[Fix]:
         parsed = parse_source(source)
         rule = self.rules.get(diagnostic.rule)
-        context = context_for(diagnostic.rule, source, parsed, diagnostic.line, diagnostic.column,
-                              self.migration_set_for(source.path),
-                              statement_scope=rule is None or rule.scope in ("statement", "engine"),
-                              config=self.config_for(source.path))
-        return fixes_for(context)
+        config, migration_set = self.config_for(source.path), self.migration_set_for(source.path)
+        context = context_for(diagnostic.rule, source, parsed, diagnostic.line, diagnostic.column, migration_set,
+                              statement_scope=rule is None or rule.scope in ("statement", "engine"), config=config)
+        # As `lint --fix`: no action rewrites a locked migration (its bytes
+        # are what production ran; MSC105 would follow).
+        return [fix for fix in fixes_for(context)
+                if not any(held_reason(path, migration_set, config, None) for path in {e.path for e in fix.edits})]
 
 
 def later_files(migration_set: MigrationSet, path: str) -> list[str]:

@@ -112,3 +112,28 @@ def test_a_dbmate_buffer_is_judged_by_its_own_sections(tmp_path: Path):
     saved = lint_paths([str(migrations)], Config()).diagnostics
     assert _shown(judged.diagnostics[str(path)]) == _shown(d for d in saved if d.path == str(path))
     assert "MSC504" not in {d.rule for d in judged.diagnostics[str(path)]}
+
+
+def test_no_editor_fix_rewrites_a_locked_migration(tmp_path: Path):
+    """As `lint --fix`: once `lock` records a migration, the editor offers no
+    action that edits it (the same finding in an unlocked file gets them)."""
+    import subprocess
+    import sys
+
+    from mobius_sqlcheck.source import SourceFile, read_source
+
+    migrations = _history(tmp_path)
+    (migrations / "004_index.sql").write_text("CREATE INDEX idx_brands_region ON brands (region);\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.mobius_sqlcheck]\nmigrations = "migrations"\n')
+    path = str(migrations / "004_index.sql")
+    analyzer = Analyzer(use_cache=False)
+
+    def offered() -> list[str]:
+        [finding] = [d for d in analyzer.judge(path, {}).diagnostics[path] if d.rule == "MSC306"]
+        source = read_source(path)
+        assert isinstance(source, SourceFile)
+        return [fix.title for fix in analyzer.fixes_at(source, finding)]
+
+    assert offered(), "an unlocked migration gets its quick fixes"
+    subprocess.run([sys.executable, "-m", "mobius_sqlcheck", "lock"], cwd=tmp_path, check=True, capture_output=True)
+    assert offered() == []
