@@ -39,6 +39,7 @@ from mobius_sqlcheck.suppressions import Suppression, find_suppressions, find_te
 
 if TYPE_CHECKING:
     from mobius_sqlcheck.cache.store import Store
+    from mobius_sqlcheck.lint.workers import FileWork, FileWorkers
 
 # The rule that reports each kind of parse problem.
 _PROBLEM_RULES: dict[str, str] = {"syntax": "MSC001", "psql-meta-command": "MSC505"}
@@ -216,8 +217,9 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
 
         catalog = replay_directory_cached(run, migration_set, pairs)
     else:
-        prefetcher = Prefetcher([m.key for pair in pairs for m in pair if m is not None]
-                                + [m.key for m in migration_set.orphan_rollbacks], run.provider)
+        units = [m for pair in pairs for m in pair if m is not None] + migration_set.orphan_rollbacks
+        checked = [m for m in units if m.path in run.reported]
+        prefetcher = Prefetcher([m.key for m in units], run.provider, start_workers(run, migration_set, checked))
         try:
             catalog = _replay_directory(run, migration_set, pairs, prefetcher)
         finally:
@@ -238,6 +240,19 @@ def _migration_set(config: Config, directory: str, given: list[str]) -> Migratio
     listed = {os.path.abspath(path) for path in context_paths(directory, [])}
     extra = [path for path in given if os.path.abspath(path) not in listed and os.path.dirname(path) == directory]
     return load_layout_set(directory, config.layout, config.rollbacks, extra)
+
+
+def start_workers(run: Run, migration_set: MigrationSet, checked: list[MigrationFile]) -> FileWorkers | None:
+    """Worker processes for the catalog-free checks of `checked` (in the
+    order they are checked), when there are enough of them to pay; the
+    module is not even imported below that (the one-file hook)."""
+    from mobius_sqlcheck.lint.sources import MIN_POOL_FILES
+
+    if len(checked) < MIN_POOL_FILES:
+        return None
+    from mobius_sqlcheck.lint import workers
+
+    return workers.start(run, migration_set, checked)
 
 
 def _replay_plan(run: Run, migration_set: MigrationSet) -> list[tuple[MigrationFile, MigrationFile | None]]:
@@ -303,37 +318,54 @@ def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet, 
     not checked, unless `check` says otherwise (the history cache keeps
     every pair whole)."""
     reported = migration.path in run.reported if check is None else check
-    source, parsed = prefetcher.get(migration.key)
+    source, parsed, work = prefetcher.get(migration.key, reported)
     run.record_read(source, reported)
+    before = len(run.raw)
+    if work is not None:
+        _take_work(run, work)
     if not isinstance(source, SourceFile) or parsed is None:
         if reported:
-            _run_file_rules(run, migration, None, None, migration_set)
+            _run_file_rules(run, migration, None, None, migration_set, work is not None)
         return [], None
-    before = len(run.raw)
     run.record_parse(parsed, reported)
-    created = _check_statements(run, migration, source, parsed, catalog, reported)
+    created = _check_statements(run, migration, source, parsed, catalog, reported, work is not None)
     if reported:
-        _run_file_rules(run, migration, source, parsed, migration_set)
+        _run_file_rules(run, migration, source, parsed, migration_set, work is not None)
     if any(raw.path == source.path for raw in run.raw[before:]):
         run.keep(source)  # read once: its findings get their positions from this text
     return created, source
 
 
+def _take_work(run: Run, work: FileWork) -> None:
+    """A worker's findings on a file, as if the rules had run here; a
+    statement too deep for a rule is reported once, by whichever side met it."""
+    for code, path, start, end, message, hint in work.findings:
+        if code == "MSC001" and message == TOO_DEEP:
+            if (path, start) in run.deep_statements:
+                continue
+            run.deep_statements.add((path, start))
+        run.raw.append(RawFinding(run.rules.enabled[code], path, start, end, message, hint))
+    run.internal_errors += work.internal_errors
+
+
 def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, parsed: ParsedFile,
-                      catalog: Catalog, reported: bool) -> list[tuple[ObjectRef, Origin]]:
-    """Run the statement rules on one file while replaying it into `catalog`."""
+                      catalog: Catalog, reported: bool, worked: bool = False) -> list[tuple[ObjectRef, Origin]]:
+    """Run the statement rules on one file while replaying it into `catalog`
+    (when a worker `worked` on it, only the rules that need the catalog)."""
     no_transaction = not migration.in_transaction or has_no_transaction_directive(source.text)
     context = StatementContext(run.config, source, migration, catalog, parsed.statements,
                                no_transaction=no_transaction)
 
+    which = False if worked else None
+
     def check(statement: Statement) -> None:
-        for rule in run.rules.statement_rules(statement.node_type):
+        for rule in run.rules.statement_rules(statement.node_type, catalog_free=which):
             run.call(rule, migration.path, statement.start, statement, context)
 
     replayed = Replayed([], context.tables_created_in_file, [])
     recreated: set[ObjectRef] = set()
     for outer in parsed.statements:
-        for statement in [outer, *_embedded(outer, source)]:
+        for statement in [outer, *embedded(outer, parsed)]:
             if reported:
                 check(statement)
             recreated.update(_dropped_existing(statement, catalog))
@@ -344,13 +376,13 @@ def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, pa
     return [(ref, origin) for ref, origin in replayed.created if ref not in recreated]
 
 
-def _embedded(statement: Statement, source: SourceFile) -> list[Statement]:
+def embedded(statement: Statement, parsed: ParsedFile) -> list[Statement]:
     """The DDL inside a DO block or plpgsql function body, checked and replayed where it is written."""
     if statement.node_type not in ("DoStmt", "CreateFunctionStmt"):
         return []
     from mobius_sqlcheck.plpgsql import embedded_statements  # only files with such blocks pay for it
 
-    return embedded_statements(statement, source)
+    return embedded_statements(statement, parsed.source, parsed.decode, parsed.parses)
 
 
 def _dropped_existing(statement: Statement, catalog: Catalog) -> list[ObjectRef]:
@@ -379,10 +411,11 @@ def _run_set_rules(run: Run, context: MigrationsContext) -> None:
 
 
 def _run_file_rules(run: Run, migration: MigrationFile, source: SourceFile | None,
-                    parsed: ParsedFile | None, migration_set: MigrationSet) -> None:
+                    parsed: ParsedFile | None, migration_set: MigrationSet, worked: bool = False) -> None:
     context = FileContext(run.config, migration, source, parsed, migration_set)
     for rule in run.rules.by_scope.get("file", ()):
-        run.call(rule, migration.path, 0, context)
+        if not (worked and rule.catalog_free):  # a worker ran it
+            run.call(rule, migration.path, 0, context)
 
 
 def _run_text_rules(run: Run, source: SourceFile) -> None:
