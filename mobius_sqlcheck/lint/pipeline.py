@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mobius_sqlcheck import nodes
+from mobius_sqlcheck import lockfile, nodes
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.config import Config
 from mobius_sqlcheck.context import (
@@ -31,6 +31,7 @@ from mobius_sqlcheck.lint.findings import RawFinding
 from mobius_sqlcheck.lint.replay import Replayed, ReplayFailure, replay_statement
 from mobius_sqlcheck.lint.selection import INTERNAL_ERROR, ActiveRules
 from mobius_sqlcheck.lint.sources import DiskSources, Prefetcher, SourceLoader, SourceProvider, whole_file
+from mobius_sqlcheck.lockfile import FileSums
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, has_no_transaction_directive, load_layout_set
 from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, Statement, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Registry, Rule, all_rules
@@ -65,6 +66,7 @@ class Run:
         self.layouts: dict[str, str] = {}  # migrations directory -> the layout in force
         self.dialect_skipped = 0
         self.store: Store | None = None  # the history cache (mobius_sqlcheck.cache), when on
+        self.file_sums: FileSums | None = None  # lock sums of the files read (see _file_sums)
 
     # -- recording --------------------------------------------------------
 
@@ -209,8 +211,7 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     run.dialect_skipped += len(migration_set.dialect_skipped)
     ignored = [path for path, _ in migration_set.ignored]  # files the layout never applies (MSC110)
     all_paths = list(dict.fromkeys([m.path for m in migration_set.all_files()] + migration_set.other_sql + ignored))
-    context = MigrationsContext(run.config, migration_set, SourceLoader(all_paths, run.provider), frozenset(given))
-    _run_set_rules(run, context)
+    run.file_sums = _file_sums(run, migration_set)
     pairs = _replay_plan(run, migration_set)
     if run.store is not None:
         from mobius_sqlcheck.lint.cached import replay_directory_cached
@@ -229,9 +230,24 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
             source = run.read(path)
             if isinstance(source, SourceFile):
                 run.parse(source)
+    # After the replay: the lock rules hash the bytes it read instead of reading every file again.
+    _run_set_rules(run, MigrationsContext(run.config, migration_set, SourceLoader(all_paths, run.provider),
+                                          frozenset(given), run.file_sums))
+    run.file_sums = None
     for rule in run.rules.by_scope.get("history", ()):
         first = migration_set.forwards[0].path if migration_set.forwards else directory
         run.call(rule, first, 0, HistoryContext(run.config, migration_set, catalog))
+
+
+def _file_sums(run: Run, migration_set: MigrationSet) -> FileSums | None:
+    """Where the replay leaves the lock sums of the files it reads, when a
+    lock file is there to compare them with (MSC105) and the files come from
+    the disk (an editor buffer is not what the lock file guards)."""
+    if not run.rules.is_on("MSC105") or type(run.provider) is not DiskSources:
+        return None
+    if not os.path.isfile(lockfile.lock_path(migration_set.directory, run.config.lock_file)):
+        return None
+    return lockfile.FileSums()
 
 
 def _migration_set(config: Config, directory: str, given: list[str]) -> MigrationSet:
@@ -320,6 +336,8 @@ def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet, 
     reported = migration.path in run.reported if check is None else check
     source, parsed, work = prefetcher.get(migration.key, reported)
     run.record_read(source, reported)
+    if run.file_sums is not None and isinstance(source, SourceFile) and not migration.is_section:
+        run.file_sums.record(source.path, source.data)
     before = len(run.raw)
     if work is not None:
         _take_work(run, work)

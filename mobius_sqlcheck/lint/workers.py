@@ -113,8 +113,10 @@ class FileWorkers:
         try:
             header = _read_exactly(worker.pipe, _HEADER)
             results = marshal.loads(_read_exactly(worker.pipe, int.from_bytes(header, "little")))
-        except (EOFError, ValueError, TypeError) as error:
-            self._lost(batch, _stopped(worker, error))
+        except (EOFError, ValueError, TypeError):
+            self._workers.remove(worker)  # reaped here: close() must not signal its pid again
+            worker.pipe.close()
+            self._lost(batch, _stopped(worker))
             return
         for offset, (parses, findings, internal_errors) in enumerate(results):
             self._done[batch * BATCH + offset] = FileWork(parses, findings, internal_errors)
@@ -133,10 +135,7 @@ class FileWorkers:
         """Stop the workers (finished ones are only reaped)."""
         for worker in self._workers:
             worker.pipe.close()
-            try:
-                os.kill(worker.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            os.kill(worker.pid, signal.SIGKILL)  # not reaped yet, so the pid is still this worker's
             os.waitpid(worker.pid, 0)
         self._workers = []
 
@@ -148,8 +147,10 @@ def _read_exactly(pipe: BinaryIO, size: int) -> bytes:
     return data
 
 
-def _stopped(worker: _Worker, error: BaseException) -> str:
-    """How a worker ended, for the MSC004 message."""
+def _stopped(worker: _Worker) -> str:
+    """How a worker ended, for the MSC004 message (one alive but talking
+    nonsense is stopped first, so this never waits)."""
+    os.kill(worker.pid, signal.SIGKILL)  # a zombie until reaped: its own exit code stays
     _, status = os.waitpid(worker.pid, 0)
     code = os.waitstatus_to_exitcode(status)
     return f"exit code {code}" if code >= 0 else f"signal {-code}"

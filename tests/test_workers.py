@@ -1,0 +1,162 @@
+"""The worker processes of a long history (mobius_sqlcheck.lint.workers):
+the same output as without them, with and without the history cache; a
+rule that raises in a worker is MSC004 as anywhere else; a worker that dies
+is MSC004 on its batch, and the run goes on and finishes.
+
+Real forked workers on a real corpus (bench.corpus), with real rule modules
+in a throwaway package for the failures; the only knob turned is the pool's
+threshold (MIN_POOL_FILES), to lint the same corpus without workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import generate
+from mobius_sqlcheck.config import Config
+from mobius_sqlcheck.lint import lint_paths, sources, workers
+from mobius_sqlcheck.reporters.json_format import render
+from mobius_sqlcheck.rules import Registry, load_rules
+
+MIGRATIONS = 110  # with their rollbacks: above MIN_POOL_FILES
+_packages = itertools.count(1)
+
+DOCS = '''"""{summary}
+
+## What it does
+Fails on purpose, to test the worker processes.
+
+## Why is this bad?
+It is a test rule.
+
+## Example
+A statement saying so.
+
+## Use instead
+Nothing.
+"""
+'''
+
+RULES = {
+    "msc995_raises_in_worker.py": DOCS.format(summary="Raises on a statement saying explode.") + textwrap.dedent('''
+        CODE = "MSC995"
+        NAME = "raises-in-worker"
+        SEVERITY = "warning"
+        CATALOG_FREE = True
+        NODE_TYPES = ("*",)
+
+        def check_statement(statement, ctx):
+            if b"explode" in ctx.source.data[statement.start:statement.end]:
+                raise ValueError("raised on purpose")
+            return ()
+    '''),
+    "msc996_kills_its_worker.py": DOCS.format(summary="Ends a worker process on a statement saying die.")
+    + textwrap.dedent('''
+        import os
+
+        CODE = "MSC996"
+        NAME = "kills-its-worker"
+        SEVERITY = "warning"
+        CATALOG_FREE = True
+        NODE_TYPES = ("*",)
+
+        def check_statement(statement, ctx):
+            in_worker = os.getpid() != int(os.environ.get("MOBIUS_TEST_MAIN_PID", os.getpid()))
+            if in_worker and b"die" in ctx.source.data[statement.start:statement.end]:
+                os._exit(3)
+            return ()
+    '''),
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("workers") / "migrations"
+    generate(directory, MIGRATIONS, rollbacks=True)
+    return directory
+
+
+@pytest.fixture
+def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
+    name = f"mobius_worker_rules_{next(_packages)}_{os.getpid()}"
+    package = tmp_path / "rule_packages" / name
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""Rules that fail in workers on purpose."""\n')
+    for filename, text in RULES.items():
+        (package / filename).write_text(text)
+    monkeypatch.syspath_prepend(str(package.parent))
+    monkeypatch.setenv("MOBIUS_TEST_MAIN_PID", str(os.getpid()))
+    return load_rules((name,))
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The pools the runs start (None: none was started)."""
+    started: list[object] = []
+    start = workers.start
+
+    def recording(*args: object) -> object:
+        started.append(start(*args))  # type: ignore[arg-type]
+        return started[-1]
+
+    monkeypatch.setattr(workers, "start", recording)
+    return started
+
+
+def _with_statement(corpus: Path, tmp_path: Path, number: int, statement: str) -> Path:
+    """A copy of the corpus whose migration `number` ends with `statement`."""
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for path in sorted(corpus.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        if path.name.startswith(f"{number:04d}_") and not path.name.endswith("_rollback.sql"):
+            text += f"\n{statement}\n"
+        (copy / path.name).write_text(text, encoding="utf-8")
+    return copy
+
+
+def _json(directory: Path, rules: Registry | None = None, cache: Path | None = None) -> str:
+    return render(lint_paths([str(directory)], Config(), rules, cache_dir=str(cache) if cache else None))
+
+
+def _without_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "MIN_POOL_FILES", 10**9)
+
+
+@pytest.mark.skipif(workers.spare_cores() < 1, reason="one core: no worker is ever started")
+def test_same_output_with_and_without_workers(corpus: Path, tmp_path: Path, rules: Registry,
+                                              pools: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
+    directory = _with_statement(corpus, tmp_path, 50, "SELECT 'explode';")
+    with_workers = _json(directory, rules)
+    cached_with_workers = _json(directory, rules, tmp_path / "cache")
+    assert len(pools) == 2 and all(pool is not None for pool in pools)
+    assert '"MSC995"' not in with_workers  # the test rule failed: MSC004, not a finding
+    assert "rule MSC995 (raises-in-worker) failed here: ValueError: raised on purpose" in with_workers
+    _without_workers(monkeypatch)
+    assert _json(directory, rules) == with_workers
+    assert cached_with_workers == with_workers
+    assert len(pools) == 2  # the threshold kept the module from being asked
+
+
+@pytest.mark.skipif(workers.spare_cores() < 1, reason="one core: no worker is ever started")
+def test_a_worker_that_dies_costs_its_batch_only(corpus: Path, tmp_path: Path, rules: Registry,
+                                                 pools: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
+    directory = _with_statement(corpus, tmp_path, 20, "SELECT 'die';")
+    result = lint_paths([str(directory)], Config(), rules)
+    assert pools and pools[0] is not None
+    lost = [d for d in result.diagnostics if d.rule == "MSC004"]
+    assert lost and all("a worker process stopped (exit code 3)" in d.message for d in lost)
+    [dying] = [p for p in directory.glob("0020_*.sql") if not p.name.endswith("_rollback.sql")]
+    assert str(dying) in {d.path for d in lost}
+    assert len(lost) <= workers.BATCH
+    # Every other file is checked as without workers (the main process took over).
+    _without_workers(monkeypatch)
+    alone = lint_paths([str(directory)], Config(), rules)
+    lost_paths = {d.path for d in lost}
+    assert ([d for d in result.diagnostics if d.path not in lost_paths]
+            == [d for d in alone.diagnostics if d.path not in lost_paths])
