@@ -122,7 +122,7 @@ def whole_file(provider: SourceProvider, source: SourceFile) -> SourceFile:
 # Files to check below which a run starts no worker processes: the pool's
 # start-up would cost more than it saves (measured: bench/README.md,
 # "Process pool break-even").
-MIN_POOL_FILES = 200
+MIN_POOL_FILES = 400
 
 
 class Prefetcher:

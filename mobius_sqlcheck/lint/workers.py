@@ -17,8 +17,8 @@ process reads a batch when it reaches its first file. No thread: a thread in
 the main process (concurrent.futures' manager, a read-ahead) holds the GIL
 at the wrong moments and was measured to cost more than it saved. A pool is
 started only where it pays: at least `sources.MIN_POOL_FILES` files to
-check, a spare core, and no other thread in the process (forking a threaded
-process is unsafe). The one-file hook never imports this module.
+check, a spare core that is idle (by the load average), and no other thread
+in the process (forking a threaded process is unsafe). The one-file hook never imports this module.
 
 A worker that dies (a rule calling os._exit, a crash in C) loses its batch:
 each file of the batch gets an MSC004 saying so, the workers are stopped,
@@ -42,6 +42,7 @@ from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, has_no_trans
 from mobius_sqlcheck.parse import Parses, fast_decoder, parse_source
 from mobius_sqlcheck.source import SourceFile
 
+MAX_WORKERS = 2
 BATCH = 16  # files per batch: fewer, larger writes; a lost worker loses little
 _PIPE_BYTES = 1 << 20  # lets a worker run a few batches ahead before its write blocks
 _HEADER = 8  # a batch's byte length, before it
@@ -78,11 +79,26 @@ def spare_cores() -> int:
     return cores - 1
 
 
+def idle_cores() -> float:
+    """Cores no process is using, by the 1-minute load average (this run's
+    main process counts in it). A worker on a busy machine only takes CPU
+    from the main process: measured slower on a 2-core machine at load 3-4."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return float(spare_cores())
+    return spare_cores() + 1 - max(load, 1.0)
+
+
 def start(run: Run, migration_set: MigrationSet, units: list[MigrationFile]) -> FileWorkers | None:
     """Workers checking `units` (in the order the main process will ask for
     them), or None where they would not pay or are not safe."""
-    count = min(spare_cores(), -(-len(units) // BATCH))
+    # One worker keeps up with the main process (its share is about half the
+    # main's); a second helps when the first is descheduled, a third never.
+    count = min(spare_cores(), MAX_WORKERS, -(-len(units) // BATCH))
     if len(units) < MIN_POOL_FILES or count < 1 or threading.active_count() > 1 or not hasattr(os, "fork"):
+        return None
+    if idle_cores() < 0.5:
         return None
     return FileWorkers(_Job(run, migration_set, units), count)
 
