@@ -125,17 +125,21 @@ class FileWorkers:
         return self._done.pop(index, None)
 
     def _receive(self, batch: int) -> None:
+        """Read the worker's batches, in its order, up to `batch` (each says
+        which it is: one the main process never asked for is skipped over)."""
         worker = self._workers[batch % len(self._workers)]
-        try:
-            header = _read_exactly(worker.pipe, _HEADER)
-            results = marshal.loads(_read_exactly(worker.pipe, int.from_bytes(header, "little")))
-        except (EOFError, ValueError, TypeError):
-            self._workers.remove(worker)  # reaped here: close() must not signal its pid again
-            worker.pipe.close()
-            self._lost(batch, _stopped(worker))
-            return
-        for offset, (parses, findings, internal_errors) in enumerate(results):
-            self._done[batch * BATCH + offset] = FileWork(parses, findings, internal_errors)
+        received = -1
+        while received < batch:
+            try:
+                header = _read_exactly(worker.pipe, _HEADER)
+                received, results = marshal.loads(_read_exactly(worker.pipe, int.from_bytes(header, "little")))
+            except (EOFError, ValueError, TypeError):
+                self._workers.remove(worker)  # reaped here: close() must not signal its pid again
+                worker.pipe.close()
+                self._lost(batch, _stopped(worker))
+                return
+            for offset, (parses, findings, internal_errors) in enumerate(results):
+                self._done[received * BATCH + offset] = FileWork(parses, findings, internal_errors)
 
     def _lost(self, batch: int, why: str) -> None:
         """The batch's files are reported, not checked again here: that
@@ -202,7 +206,7 @@ def _serve(job: _Job, number: int, count: int, pipe: int) -> None:
     """Check batches number, number + count, ... and write each to `pipe`."""
     for batch in range(number, -(-len(job.units) // BATCH), count):
         units = job.units[batch * BATCH:(batch + 1) * BATCH]
-        data = marshal.dumps([tuple(check_unit(job.run, job.migration_set, unit)) for unit in units])
+        data = marshal.dumps((batch, [tuple(check_unit(job.run, job.migration_set, unit)) for unit in units]))
         view = memoryview(len(data).to_bytes(_HEADER, "little") + data)
         while view:
             view = view[os.write(pipe, view):]
