@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from mobius_sqlcheck.config import Config
 from mobius_sqlcheck.lint import lint_paths, sources, workers
 from mobius_sqlcheck.reporters.json_format import render
 from mobius_sqlcheck.rules import Registry, load_rules
+from tests.fuzzing import nested
+from tests.test_history_cache import FUZZ
 
 MIGRATIONS = 210  # with their rollbacks: above MIN_POOL_FILES
 _packages = itertools.count(1)
@@ -121,6 +124,16 @@ def _with_statement(corpus: Path, tmp_path: Path, number: int, statement: str) -
     return copy
 
 
+def _with_odd_files(directory: Path) -> None:
+    """The saved fuzz crashers and deeply nested statements, among the corpus's files."""
+    for number, case in enumerate(sorted(p for p in FUZZ.iterdir() if p.is_dir())):
+        for fuzz in case.glob("*.fuzz"):
+            shutil.copy(fuzz, directory / fuzz.name.removesuffix(".fuzz").replace("001_", f"{60 + number:04d}_"))
+    for number, kind in enumerate(["sub-selects", "calls", "and"]):
+        (directory / f"{70 + number:04d}_deep.sql").write_bytes(b"SELECT 1;\n" + nested(kind, 400) + b"\n")
+    (directory / "0073_too_deep.sql").write_bytes(nested("sub-selects", 5000) + b"\nSELECT 2;\n")
+
+
 def _json(directory: Path, rules: Registry | None = None, cache: Path | None = None) -> str:
     return render(lint_paths([str(directory)], Config(), rules, cache_dir=str(cache) if cache else None))
 
@@ -133,9 +146,11 @@ def _without_workers(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_same_output_with_and_without_workers(corpus: Path, tmp_path: Path, rules: Registry,
                                               pools: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
     directory = _with_statement(corpus, tmp_path, 50, "SELECT 'explode';")
+    _with_odd_files(directory)
     with_workers = _json(directory, rules)
     cached_with_workers = _json(directory, rules, tmp_path / "cache")
     assert len(pools) == 2 and all(pool is not None for pool in pools)
+    assert "statement nested too deeply" in with_workers  # the odd files are there, and reported
     assert '"MSC995"' not in with_workers  # the test rule failed: MSC004, not a finding
     assert "rule MSC995 (raises-in-worker) failed here: ValueError: raised on purpose" in with_workers
     _without_workers(monkeypatch)
