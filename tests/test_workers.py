@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -176,3 +178,23 @@ def test_a_worker_that_dies_costs_its_batch_only(corpus: Path, tmp_path: Path, r
     lost_paths = {d.path for d in lost}
     assert ([d for d in result.diagnostics if d.path not in lost_paths]
             == [d for d in alone.diagnostics if d.path not in lost_paths])
+
+
+_MODULES_AFTER_LINT = """
+import sys
+from mobius_sqlcheck.cli import main
+code = main(sys.argv[1:])
+print(",".join(sorted(sys.modules)))
+"""
+
+
+def test_the_one_file_hook_starts_no_worker(corpus: Path, tmp_path: Path) -> None:
+    """The hook on one file of a long history checks one file: not even the workers' modules are imported."""
+    forward = sorted(p for p in corpus.glob("*.sql") if not p.name.endswith("_rollback.sql"))[-1]
+    env = {**os.environ, "MOBIUS_SQLCHECK_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", _MODULES_AFTER_LINT, "lint", str(forward)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    modules = set(done.stdout.strip().splitlines()[-1].split(","))
+    assert "mobius_sqlcheck.lint.pipeline" in modules
+    assert not {"mobius_sqlcheck.lint.workers", "multiprocessing", "concurrent.futures", "threading"} & modules
