@@ -100,7 +100,10 @@ def start(run: Run, migration_set: MigrationSet, units: list[MigrationFile]) -> 
         return None
     if idle_cores() < 0.5:
         return None
-    return FileWorkers(_Job(run, migration_set, units), count)
+    try:
+        return FileWorkers(_Job(run, migration_set, units), count)
+    except OSError:
+        return None  # no process or pipe to be had (a process limit): the main process does it all
 
 
 class FileWorkers:
@@ -112,8 +115,12 @@ class FileWorkers:
         self._position = {unit.key: index for index, unit in enumerate(job.units)}
         self._done: dict[int, FileWork] = {}
         self._workers: list[_Worker] = []
-        for number in range(count):
-            self._workers.append(_fork(job, number, count, self._workers))
+        try:
+            for number in range(count):
+                self._workers.append(_fork(job, number, count, self._workers))
+        except OSError:
+            self.close()
+            raise
 
     def take(self, key: UnitKey) -> FileWork | None:
         """The work done for the file of `key`, or None: the main process checks it all itself."""
@@ -184,7 +191,12 @@ def _fork(job: _Job, number: int, count: int, started: list[_Worker]) -> _Worker
         fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
     except (ImportError, AttributeError, OSError):
         pass  # the default size only makes the worker wait for the main process sooner
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:  # the worker: never returns
         code = 1
         try:
