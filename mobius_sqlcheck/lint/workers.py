@@ -93,12 +93,12 @@ def idle_cores() -> float:
 def start(run: Run, migration_set: MigrationSet, units: list[MigrationFile]) -> FileWorkers | None:
     """Workers checking `units` (in the order the main process will ask for
     them), or None where they would not pay or are not safe."""
-    # One worker keeps up with the main process (its share is about half the
-    # main's); a second helps when the first is descheduled, a third never.
-    count = min(spare_cores(), MAX_WORKERS, -(-len(units) // BATCH))
-    if len(units) < MIN_POOL_FILES or count < 1 or threading.active_count() > 1 or not hasattr(os, "fork"):
+    if len(units) < MIN_POOL_FILES or threading.active_count() > 1 or not hasattr(os, "fork"):
         return None
-    if idle_cores() < 0.5:
+    # A worker's share is about half the main process's, so one keeps up;
+    # at most MAX_WORKERS (more was never measured: this machine has 2 cores).
+    count = min(MAX_WORKERS, -(-len(units) // BATCH), int(idle_cores() + 0.5))
+    if count < 1:
         return None
     try:
         return FileWorkers(_Job(run, migration_set, units), count)
