@@ -145,7 +145,10 @@ class Prefetcher:
                                                               FileWork | None]:
         """The unit's text, its parse, and (when it is checked) a worker's work on it, if any."""
         work = self.workers.take(key) if check and self.workers is not None else None
-        source = read_unit(self._provider, key)
+        if work is not None and work.data is not None:  # as read_source made it, in the worker
+            source: SourceFile | ReadProblem = SourceFile(key[0], work.data.decode("utf-8"), work.data)
+        else:
+            source = read_unit(self._provider, key)
         if not isinstance(source, SourceFile):
             return source, None, work
         return source, parse_source(source, self._decode, work.parses if work is not None else None), work

@@ -7,7 +7,8 @@ that say `CATALOG_FREE = True` (naming, session and transaction rules, the
 identifier scans). Worker processes do that part, a batch of files at a
 time, ahead of the main process, and send back little: libpg_query's JSON of
 each text they parsed (a string: the main process decodes it instead of
-parsing the file again) and their findings as plain tuples. The main
+parsing the file again), their findings as plain tuples, and the file's
+bytes (the main process does not read it again). The main
 process reads, decodes, replays and runs the other rules.
 
 Workers are forked, so they start with every module imported and the run's
@@ -37,7 +38,7 @@ from mobius_sqlcheck.catalog import Catalog
 from mobius_sqlcheck.context import FileContext, StatementContext
 from mobius_sqlcheck.lint.pipeline import Run, embedded
 from mobius_sqlcheck.lint.selection import INTERNAL_ERROR
-from mobius_sqlcheck.lint.sources import MIN_POOL_FILES, UnitKey, read_unit
+from mobius_sqlcheck.lint.sources import MIN_POOL_FILES, DiskSources, UnitKey, read_unit
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, has_no_transaction_directive
 from mobius_sqlcheck.parse import Parses, fast_decoder, parse_source
 from mobius_sqlcheck.source import SourceFile
@@ -57,6 +58,7 @@ class FileWork(NamedTuple):
     parses: Parses  # libpg_query's JSON of each text parsed for it
     findings: list[PlainFinding]
     internal_errors: int
+    data: bytes | None = None  # a whole file from the disk, as read (the main process does not read it again)
 
 
 class _Job(NamedTuple):
@@ -145,8 +147,8 @@ class FileWorkers:
                 worker.pipe.close()
                 self._lost(batch, _stopped(worker))
                 return
-            for offset, (parses, findings, internal_errors) in enumerate(results):
-                self._done[received * BATCH + offset] = FileWork(parses, findings, internal_errors)
+            for offset, work in enumerate(results):
+                self._done[received * BATCH + offset] = FileWork(*work)
 
     def _lost(self, batch: int, why: str) -> None:
         """The batch's files are reported, not checked again here: that
@@ -245,4 +247,6 @@ def check_unit(run: Run, migration_set: MigrationSet, migration: MigrationFile) 
         if rule.catalog_free:
             run.call(rule, migration.path, 0, file_context)
     findings = [(raw.rule.code, raw.path, raw.start, raw.end, raw.message, raw.hint) for raw in run.raw]
-    return FileWork(parses, findings, run.internal_errors)
+    whole = isinstance(source, SourceFile) and not migration.is_section and type(run.provider) is DiskSources
+    data = source.data if whole and isinstance(source, SourceFile) else None
+    return FileWork(parses, findings, run.internal_errors, data)
