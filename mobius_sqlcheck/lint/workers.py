@@ -31,6 +31,7 @@ from __future__ import annotations
 import marshal
 import os
 import signal
+import sys
 import threading
 from typing import BinaryIO, NamedTuple
 
@@ -95,7 +96,9 @@ def idle_cores() -> float:
 def start(run: Run, migration_set: MigrationSet, units: list[MigrationFile]) -> FileWorkers | None:
     """Workers checking `units` (in the order the main process will ask for
     them), or None where they would not pay or are not safe."""
-    if len(units) < MIN_POOL_FILES or threading.active_count() > 1 or not hasattr(os, "fork"):
+    # Linux only: macOS's system libraries are not safe to use after a fork
+    # (Python's multiprocessing spawns there), and Windows cannot fork.
+    if len(units) < MIN_POOL_FILES or threading.active_count() > 1 or not sys.platform.startswith("linux"):
         return None
     # A worker's share is about half the main process's, so one keeps up;
     # at most MAX_WORKERS (more was never measured: this machine has 2 cores).
