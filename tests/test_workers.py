@@ -137,6 +137,10 @@ def _lint(env: dict[str, str], directory: Path, workers_on: bool, cache: Path | 
     return done.stdout, done.stderr
 
 
+_NO_WORKERS = pytest.mark.skipif(workers.spare_cores() < 1 or not sys.platform.startswith("linux"),
+                                 reason="one core, or not Linux: no worker is ever started")
+
+
 def _with_statement(corpus: Path, tmp_path: Path, number: int, statement: str) -> Path:
     """A copy of the corpus whose migration `number` ends with `statement`."""
     copy = tmp_path / "copy" / "migrations"
@@ -159,7 +163,7 @@ def _with_odd_files(directory: Path) -> None:
     (directory / "0073_too_deep.sql").write_bytes(nested("sub-selects", 5000) + b"\nSELECT 2;\n")
 
 
-@pytest.mark.skipif(workers.spare_cores() < 1, reason="one core: no worker is ever started")
+@_NO_WORKERS
 def test_same_output_with_and_without_workers(corpus: Path, tmp_path: Path, rules: dict[str, str]) -> None:
     directory = _with_statement(corpus, tmp_path, 50, "SELECT 'explode';")
     _with_odd_files(directory)
@@ -176,7 +180,7 @@ def test_same_output_with_and_without_workers(corpus: Path, tmp_path: Path, rule
     assert cached_with_workers == with_workers
 
 
-@pytest.mark.skipif(workers.spare_cores() < 1, reason="one core: no worker is ever started")
+@_NO_WORKERS
 def test_a_worker_that_dies_costs_its_batch_only(corpus: Path, tmp_path: Path, rules: dict[str, str]) -> None:
     directory = _with_statement(corpus, tmp_path, 20, "SELECT 'die';")
     output, said = _lint(rules, directory, workers_on=True)
