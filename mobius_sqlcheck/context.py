@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
+from mobius_sqlcheck.lockfile import FileSums
 from mobius_sqlcheck.config import Config
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet
 from mobius_sqlcheck.parse import ParsedFile, Statement
@@ -53,6 +54,8 @@ class MigrationsContext(NamedTuple):
     migration_set: MigrationSet
     sources: Mapping[str, SourceFile | ReadProblem]  # read on demand, by path
     reported: frozenset[str]  # the files the user asked about; findings elsewhere are dropped
+    # Lock sums of the files the run read (None: compute each from the disk).
+    file_sums: FileSums | None = None
 
 
 class RollbackContext(NamedTuple):

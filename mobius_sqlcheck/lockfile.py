@@ -98,6 +98,22 @@ def file_sum(path: str) -> str | None:
         return None
 
 
+class FileSums:
+    """The sums of a run's files, of the bytes the lint engine already read
+    where it read them (no second read), else of the file on disk."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def record(self, path: str, data: bytes) -> None:
+        """`data`: the whole file as read (a UTF-8 BOM removed or not: the sum ignores it)."""
+        self._known[path] = content_sum(data)
+
+    def of(self, path: str) -> str | None:
+        known = self._known.get(path)
+        return known if known is not None else file_sum(path)
+
+
 def entries_sum(entries: dict[str, str]) -> str:
     return _h1(_entry_lines(entries).encode("utf-8"))
 

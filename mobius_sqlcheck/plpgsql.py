@@ -22,7 +22,7 @@ from typing import Iterator
 
 from pglast import parser as pg_parser
 
-from mobius_sqlcheck.parse import Statement
+from mobius_sqlcheck.parse import Decoder, Parses, Statement, sql_json
 from mobius_sqlcheck.source import SourceFile
 
 HOLDERS = ("DoStmt", "CreateFunctionStmt")
@@ -32,8 +32,11 @@ _LEFT_OUT = ("SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"
              "VariableShowStmt", "TransactionStmt", "CallStmt")
 
 
-def embedded_statements(statement: Statement, source: SourceFile) -> list[Statement]:
-    """The plain DDL statements of a DO block or plpgsql function body, in order; [] for anything else."""
+def embedded_statements(statement: Statement, source: SourceFile, decode: Decoder = json.loads,
+                        parses: Parses | None = None) -> list[Statement]:
+    """The plain DDL statements of a DO block or plpgsql function body, in
+    order; [] for anything else. `decode` and `parses` as the file was
+    parsed with (`parse.parse_source`)."""
     if statement.node_type not in HOLDERS:
         return []
     options = statement.node.get("args" if statement.node_type == "DoStmt" else "options", ())
@@ -46,10 +49,13 @@ def embedded_statements(statement: Statement, source: SourceFile) -> list[Statem
     if body is None:
         return []
     try:
-        tree = json.loads(pg_parser.parse_plpgsql_json(_as_function(statement, source, body)))
+        tree_json = sql_json(_as_function(statement, source, body), parses, plpgsql=True)
+        if '"PLpgSQL_stmt_execsql"' not in tree_json:
+            return []  # no plain SQL in the body (most trigger functions): nothing to decode or walk
+        tree = decode(tree_json)
     except (pg_parser.ParseError, ValueError, RecursionError):
         return []  # a body PostgreSQL would reject: MSC001 is not ours to report here
-    return list(_statements(tree, body, body_start, statement.index))
+    return list(_statements(tree, body, body_start, statement.index, decode, parses))
 
 
 def _option(options: list[dict], name: str) -> dict | None:
@@ -94,7 +100,8 @@ def _as_function(statement: Statement, source: SourceFile, body: str) -> str:
     return f"CREATE FUNCTION mobius_do_block() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}"
 
 
-def _statements(tree: object, body: str, body_start: int, index: int) -> Iterator[Statement]:
+def _statements(tree: object, body: str, body_start: int, index: int, decode: Decoder,
+                parses: Parses | None) -> Iterator[Statement]:
     """Walk the plpgsql tree in source order; find each plain statement's text in the body."""
     cursor = 0
     for query in _plain_queries(tree):
@@ -104,8 +111,8 @@ def _statements(tree: object, body: str, body_start: int, index: int) -> Iterato
         cursor = at + len(query)
         start = body_start + len(body[:at].encode("utf-8"))
         try:
-            parsed = json.loads(pg_parser.parse_sql_json(query))
-        except (pg_parser.ParseError, RecursionError):
+            parsed = decode(sql_json(query, parses))
+        except (pg_parser.ParseError, ValueError, RecursionError):
             continue
         for raw in parsed.get("stmts", ()):
             node_type, node = next(iter(raw["stmt"].items()))

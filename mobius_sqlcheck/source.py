@@ -132,10 +132,11 @@ def read_file_bytes(path: str) -> bytes:
 
 def read_source(path: str) -> SourceFile | ReadProblem:
     try:
-        if os.path.isdir(path):
-            return ReadProblem(path, "is a directory, not a file", hint=NOT_A_FILE_HINT)
         raw = read_file_bytes(path)
     except OSError as error:
+        # Asked only now: a stat more for every file read, in a long history, adds up.
+        if os.path.isdir(path):
+            return ReadProblem(path, "is a directory, not a file", hint=NOT_A_FILE_HINT)
         return ReadProblem(path, f"cannot read file: {error.strerror or error}", hint=NOT_A_FILE_HINT)
     return decode_source(path, raw)
 

@@ -71,9 +71,10 @@ def test_5000_levels_of_nesting(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["sub-selects", "calls", "casts", "and", "plus", "arrays"])
 def test_deep_but_decodable_statements_never_crash_a_rule(kind: str) -> None:
-    """Trees parsed on the engine's worker thread (16 files or more) are
-    checked on the main thread, deeper in the stack: a tree just shallow
-    enough to decode must not make a recursive rule fail (MSC004)."""
+    """Trees decoded by orjson (16 files or more) are checked deeper in the
+    stack than they were decoded (a worker process's rules run a few frames
+    deeper still): a tree just shallow enough to decode must not make a
+    recursive rule fail (MSC004)."""
     files = {f"{number:03d}_pad.sql": b"SELECT 1;\n" for number in range(1, 20)}
 
     def at_depth(frames: int, depth: int) -> None:

@@ -103,3 +103,33 @@ def test_two_branches_that_each_add_a_migration_conflict_in_git(project: Path,
     capsys.readouterr()
     assert main(["lint", "--select", "MSC104,MSC105,MSC107,MSC109"]) == 1
     assert "MSC109" in capsys.readouterr().out
+
+
+def test_the_lock_rules_hash_the_bytes_the_run_read(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MSC105 compares the sums of the bytes the replay read: no locked file is read a second time."""
+    from mobius_sqlcheck.config import Config
+    from mobius_sqlcheck.lint import lint_paths
+
+    assert main(["lock", str(project / "migrations")]) == 0
+    edited = sorted((project / "migrations").glob("*.sql"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
+    reads: list[str] = []
+    read_file_bytes = lockfile.read_file_bytes
+
+    def counted(path: str) -> bytes:
+        reads.append(path)
+        return read_file_bytes(path)
+
+    monkeypatch.setattr(lockfile, "read_file_bytes", counted)
+    result = lint_paths([str(project / "migrations")], Config())
+    assert [d.path for d in result.diagnostics if d.rule == "MSC105"] == [str(edited)]
+    assert reads == []
+
+
+def test_file_sums_are_of_the_bytes_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "001_a.sql"
+    path.write_bytes(b"SELECT 1;\r\n")
+    sums = lockfile.FileSums()
+    assert sums.of(str(path)) == lockfile.content_sum(b"SELECT 1;\n")  # from the disk: CRLF read as LF
+    sums.record(str(path), b"\xef\xbb\xbfSELECT 2;\n")
+    assert sums.of(str(path)) == lockfile.content_sum(b"SELECT 2;\n")  # what was read, not the disk

@@ -5,6 +5,7 @@
 - `selection`: the rules a run uses, with their severities;
 - `replay`: a parsed file replayed into the catalog (also used by the applier);
 - `pipeline`: one run, from paths to diagnostics;
+- `workers`: the catalog-free checks of a long history in worker processes;
 - `suppression`: inline suppressions applied to the findings, in one step.
 """
 

@@ -18,7 +18,7 @@ from mobius_sqlcheck.catalog import Catalog
 from mobius_sqlcheck.context import RollbackContext
 from mobius_sqlcheck.diagnostics import redacted
 from mobius_sqlcheck.lint.findings import RawFinding
-from mobius_sqlcheck.lint.pipeline import Run, _lint_file, placed_on_rollback
+from mobius_sqlcheck.lint.pipeline import Run, _lint_file, placed_on_rollback, start_workers
 from mobius_sqlcheck.lint.sources import Prefetcher
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet
 from mobius_sqlcheck.suppressions import Suppression
@@ -54,13 +54,17 @@ def replay_directory_cached(run: Run, migration_set: MigrationSet, plan: Plan) -
         found = entries[index]
         if found is not None:
             _hand_over(run, *plan[index], *found)
-    to_read = []
+    to_read, checked = [], []  # checked: in the order _check_pair and the orphans check them
     for index in range(start, len(plan)):
         forward, rollback = plan[index]
         to_read.append(forward.key)
         if rollback is not None and entries[index] is None:
             to_read.append(rollback.key)
-    prefetcher = Prefetcher(to_read + [m.key for m in migration_set.orphan_rollbacks], run.provider)
+        if needed[index] and entries[index] is None:
+            checked += [forward] + ([rollback] if rollback is not None else [])
+    checked += [m for m in migration_set.orphan_rollbacks if m.path in run.reported]
+    prefetcher = Prefetcher(to_read + [m.key for m in migration_set.orphan_rollbacks], run.provider,
+                            start_workers(run, migration_set, checked))
     try:
         for index in range(start, len(plan)):
             forward, rollback = plan[index]

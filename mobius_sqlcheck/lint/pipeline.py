@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mobius_sqlcheck import nodes
+from mobius_sqlcheck import lockfile, nodes
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.config import Config
 from mobius_sqlcheck.context import (
@@ -32,6 +32,7 @@ from mobius_sqlcheck.lint.findings import RawFinding
 from mobius_sqlcheck.lint.replay import Replayed, ReplayFailure, replay_statement
 from mobius_sqlcheck.lint.selection import INTERNAL_ERROR, ActiveRules
 from mobius_sqlcheck.lint.sources import DiskSources, Prefetcher, SourceLoader, SourceProvider, whole_file
+from mobius_sqlcheck.lockfile import FileSums
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, has_no_transaction_directive, load_layout_set
 from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, Statement, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Registry, Rule, all_rules
@@ -40,6 +41,7 @@ from mobius_sqlcheck.suppressions import Suppression, find_suppressions, find_te
 
 if TYPE_CHECKING:
     from mobius_sqlcheck.cache.store import Store
+    from mobius_sqlcheck.lint.workers import FileWork, FileWorkers
 
 # The rule that reports each kind of parse problem.
 _PROBLEM_RULES: dict[str, str] = {"syntax": "MSC001", "psql-meta-command": "MSC505"}
@@ -65,6 +67,7 @@ class Run:
         self.layouts: dict[str, str] = {}  # migrations directory -> the layout in force
         self.dialect_skipped = 0
         self.store: Store | None = None  # the history cache (mobius_sqlcheck.cache), when on
+        self.file_sums: FileSums | None = None  # lock sums of the files read (see _file_sums)
 
     # -- recording --------------------------------------------------------
 
@@ -210,16 +213,16 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     run.dialect_skipped += len(migration_set.dialect_skipped)
     ignored = [path for path, _ in migration_set.ignored]  # files the layout never applies (MSC110)
     all_paths = list(dict.fromkeys([m.path for m in migration_set.all_files()] + migration_set.other_sql + ignored))
-    context = MigrationsContext(run.config, migration_set, SourceLoader(all_paths, run.provider), frozenset(given))
-    _run_set_rules(run, context)
+    run.file_sums = _file_sums(run, migration_set)
     pairs = _replay_plan(run, migration_set)
     if run.store is not None:
         from mobius_sqlcheck.lint.cached import replay_directory_cached
 
         catalog = replay_directory_cached(run, migration_set, pairs)
     else:
-        prefetcher = Prefetcher([m.key for pair in pairs for m in pair if m is not None]
-                                + [m.key for m in migration_set.orphan_rollbacks], run.provider)
+        units = [m for pair in pairs for m in pair if m is not None] + migration_set.orphan_rollbacks
+        checked = [m for m in units if m.path in run.reported]
+        prefetcher = Prefetcher([m.key for m in units], run.provider, start_workers(run, migration_set, checked))
         try:
             catalog = _replay_directory(run, migration_set, pairs, prefetcher)
         finally:
@@ -229,9 +232,24 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
             source = run.read(path)
             if isinstance(source, SourceFile):
                 run.parse(source)
+    # After the replay: the lock rules hash the bytes it read instead of reading every file again.
+    _run_set_rules(run, MigrationsContext(run.config, migration_set, SourceLoader(all_paths, run.provider),
+                                          frozenset(given), run.file_sums))
+    run.file_sums = None
     for rule in run.rules.by_scope.get("history", ()):
         first = migration_set.forwards[0].path if migration_set.forwards else directory
         run.call(rule, first, 0, HistoryContext(run.config, migration_set, catalog))
+
+
+def _file_sums(run: Run, migration_set: MigrationSet) -> FileSums | None:
+    """Where the replay leaves the lock sums of the files it reads, when a
+    lock file is there to compare them with (MSC105) and the files come from
+    the disk (an editor buffer is not what the lock file guards)."""
+    if not run.rules.is_on("MSC105") or type(run.provider) is not DiskSources:
+        return None
+    if not os.path.isfile(lockfile.lock_path(migration_set.directory, run.config.lock_file)):
+        return None
+    return lockfile.FileSums()
 
 
 def _migration_set(config: Config, directory: str, given: list[str]) -> MigrationSet:
@@ -240,6 +258,19 @@ def _migration_set(config: Config, directory: str, given: list[str]) -> Migratio
     listed = {os.path.abspath(path) for path in context_paths(directory, [])}
     extra = [path for path in given if os.path.abspath(path) not in listed and os.path.dirname(path) == directory]
     return load_layout_set(directory, config.layout, config.rollbacks, extra)
+
+
+def start_workers(run: Run, migration_set: MigrationSet, checked: list[MigrationFile]) -> FileWorkers | None:
+    """Worker processes for the catalog-free checks of `checked` (in the
+    order they are checked), when there are enough of them to pay; the
+    module is not even imported below that (the one-file hook)."""
+    from mobius_sqlcheck.lint.sources import MIN_POOL_FILES
+
+    if len(checked) < MIN_POOL_FILES:
+        return None
+    from mobius_sqlcheck.lint import workers
+
+    return workers.start(run, migration_set, checked)
 
 
 def _replay_plan(run: Run, migration_set: MigrationSet) -> list[tuple[MigrationFile, MigrationFile | None]]:
@@ -305,37 +336,56 @@ def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet, 
     not checked, unless `check` says otherwise (the history cache keeps
     every pair whole)."""
     reported = migration.path in run.reported if check is None else check
-    source, parsed = prefetcher.get(migration.key)
+    source, parsed, work = prefetcher.get(migration.key, reported)
     run.record_read(source, reported)
+    if run.file_sums is not None and isinstance(source, SourceFile) and not migration.is_section:
+        run.file_sums.record(source.path, source.data)
+    before = len(run.raw)
+    if work is not None:
+        _take_work(run, work)
     if not isinstance(source, SourceFile) or parsed is None:
         if reported:
-            _run_file_rules(run, migration, None, None, migration_set)
+            _run_file_rules(run, migration, None, None, migration_set, work is not None)
         return [], None
-    before = len(run.raw)
     run.record_parse(parsed, reported)
-    created = _check_statements(run, migration, source, parsed, catalog, reported)
+    created = _check_statements(run, migration, source, parsed, catalog, reported, work is not None)
     if reported:
-        _run_file_rules(run, migration, source, parsed, migration_set)
+        _run_file_rules(run, migration, source, parsed, migration_set, work is not None)
     if any(raw.path == source.path for raw in run.raw[before:]):
         run.keep(source)  # read once: its findings get their positions from this text
     return created, source
 
 
+def _take_work(run: Run, work: FileWork) -> None:
+    """A worker's findings on a file, as if the rules had run here; a
+    statement too deep for a rule is reported once, by whichever side met it."""
+    for code, path, start, end, message, hint in work.findings:
+        if code == "MSC001" and message == TOO_DEEP:
+            if (path, start) in run.deep_statements:
+                continue
+            run.deep_statements.add((path, start))
+        run.raw.append(RawFinding(run.rules.enabled[code], path, start, end, message, hint))
+    run.internal_errors += work.internal_errors
+
+
 def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, parsed: ParsedFile,
-                      catalog: Catalog, reported: bool) -> list[tuple[ObjectRef, Origin]]:
-    """Run the statement rules on one file while replaying it into `catalog`."""
+                      catalog: Catalog, reported: bool, worked: bool = False) -> list[tuple[ObjectRef, Origin]]:
+    """Run the statement rules on one file while replaying it into `catalog`
+    (when a worker `worked` on it, only the rules that need the catalog)."""
     no_transaction = not migration.in_transaction or has_no_transaction_directive(source.text)
     context = StatementContext(run.config, source, migration, catalog, parsed.statements,
                                no_transaction=no_transaction)
 
+    which = False if worked else None
+
     def check(statement: Statement) -> None:
-        for rule in run.rules.statement_rules(statement.node_type):
+        for rule in run.rules.statement_rules(statement.node_type, catalog_free=which):
             run.call(rule, migration.path, statement.start, statement, context)
 
     replayed = Replayed([], context.tables_created_in_file, [])
     recreated: set[ObjectRef] = set()
     for outer in parsed.statements:
-        for statement in [outer, *_embedded(outer, source)]:
+        for statement in [outer, *embedded(outer, parsed)]:
             if reported:
                 check(statement)
             recreated.update(_dropped_existing(statement, catalog))
@@ -346,13 +396,13 @@ def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, pa
     return [(ref, origin) for ref, origin in replayed.created if ref not in recreated]
 
 
-def _embedded(statement: Statement, source: SourceFile) -> list[Statement]:
+def embedded(statement: Statement, parsed: ParsedFile) -> list[Statement]:
     """The DDL inside a DO block or plpgsql function body, checked and replayed where it is written."""
     if statement.node_type not in ("DoStmt", "CreateFunctionStmt"):
         return []
     from mobius_sqlcheck.plpgsql import embedded_statements  # only files with such blocks pay for it
 
-    return embedded_statements(statement, source)
+    return embedded_statements(statement, parsed.source, parsed.decode, parsed.parses)
 
 
 def _dropped_existing(statement: Statement, catalog: Catalog) -> list[ObjectRef]:
@@ -381,10 +431,11 @@ def _run_set_rules(run: Run, context: MigrationsContext) -> None:
 
 
 def _run_file_rules(run: Run, migration: MigrationFile, source: SourceFile | None,
-                    parsed: ParsedFile | None, migration_set: MigrationSet) -> None:
+                    parsed: ParsedFile | None, migration_set: MigrationSet, worked: bool = False) -> None:
     context = FileContext(run.config, migration, source, parsed, migration_set)
     for rule in run.rules.by_scope.get("file", ()):
-        run.call(rule, migration.path, 0, context)
+        if not (worked and rule.catalog_free):  # a worker ran it
+            run.call(rule, migration.path, 0, context)
 
 
 def _run_text_rules(run: Run, source: SourceFile) -> None:

@@ -49,13 +49,18 @@ class ActiveRules:
             for node_type in rule.node_types:
                 self.by_node_type.setdefault(node_type, []).append(rule)
         self.for_every_statement = self.by_node_type.pop("*", [])
-        self._merged: dict[str, list[Rule]] = {}
+        self._merged: dict[tuple[str, bool | None], list[Rule]] = {}
         self.per_file = PerFileIgnores(config, rules)
 
-    def statement_rules(self, node_type: str) -> list[Rule]:
-        rules = self._merged.get(node_type)
+    def statement_rules(self, node_type: str, catalog_free: bool | None = None) -> list[Rule]:
+        """The rules for a statement type: all, or (with `catalog_free`) only
+        those that run beside the replay (True) or only the others (False)."""
+        rules = self._merged.get((node_type, catalog_free))
         if rules is None:  # once per statement type, not once per statement
-            rules = self._merged[node_type] = self.by_node_type.get(node_type, []) + self.for_every_statement
+            rules = self.by_node_type.get(node_type, []) + self.for_every_statement
+            if catalog_free is not None:
+                rules = [rule for rule in rules if rule.catalog_free == catalog_free]
+            self._merged[(node_type, catalog_free)] = rules
         return rules
 
     def is_on(self, code: str) -> bool:

@@ -1,6 +1,6 @@
 """Where a run's files come from: a `SourceProvider` (the disk, or editor
-buffers with versions over it), and the reading ahead that overlaps parsing
-with checking."""
+buffers with versions over it), and the `Prefetcher` that reads and parses
+them in the order the run checks them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from mobius_sqlcheck.parse import Decoder, ParsedFile, fast_decoder, parse_sourc
 from mobius_sqlcheck.source import ReadProblem, SectionSource, SourceFile, decode_source, read_source, section_of
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from mobius_sqlcheck.lint.workers import FileWork, FileWorkers
 
 
 class SourceProvider(Protocol):
@@ -119,43 +119,40 @@ def whole_file(provider: SourceProvider, source: SourceFile) -> SourceFile:
     return source
 
 
-def _read_and_parse(provider: SourceProvider, key: UnitKey,
-                    decode: Decoder) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
-    source = read_unit(provider, key)
-    return source, parse_source(source, decode) if isinstance(source, SourceFile) else None
+# Files to check below which a run starts no worker processes: the pool's
+# start-up would cost more than it saves (measured: bench/README.md,
+# "Process pool break-even").
+MIN_POOL_FILES = 400
 
 
 class Prefetcher:
-    """Reads and parses the files ahead of the one being checked, on a worker
-    thread: libpg_query releases the GIL while it parses, so parsing the next
-    file overlaps checking this one. A few files are not worth a thread, nor
-    orjson's import."""
+    """Reads and parses the files of a run in the order it checks them. With
+    worker processes (`mobius_sqlcheck.lint.workers`), a file to check comes
+    with what a worker did for it: libpg_query's JSON of it (decoded here, not
+    parsed again) and the findings of the catalog-free rules.
 
-    WINDOW = 8  # files parsed ahead: bounds the parse trees held in memory
-    MIN_FILES = 16
+    (No thread: a read-ahead thread was measured to slow the run down, as the
+    JSON decoding it would overlap holds the GIL.)"""
 
-    def __init__(self, keys: list[UnitKey], provider: SourceProvider) -> None:
+    MIN_FILES = 16  # from here on, orjson's import (~20 ms) pays for itself
+
+    def __init__(self, keys: list[UnitKey], provider: SourceProvider, workers: FileWorkers | None = None) -> None:
         self._provider = provider
-        self._queue = list(reversed(keys))
-        self._pending: dict[UnitKey, Future] = {}
-        self._pool = None
-        self._decode: Decoder = json.loads
-        if len(keys) >= self.MIN_FILES:
-            # Imported here: concurrent.futures costs the one-file hook run ~8 ms.
-            from concurrent.futures import ThreadPoolExecutor
+        self._decode: Decoder = fast_decoder() if len(keys) >= self.MIN_FILES else json.loads
+        self.workers = workers
 
-            self._pool = ThreadPoolExecutor(1, "mobius-parse")
-            self._decode = fast_decoder()
-
-    def get(self, key: UnitKey) -> tuple[SourceFile | ReadProblem, ParsedFile | None]:
-        if self._pool is None:
-            return _read_and_parse(self._provider, key, self._decode)
-        while self._queue and len(self._pending) < self.WINDOW:
-            upcoming = self._queue.pop()
-            self._pending[upcoming] = self._pool.submit(_read_and_parse, self._provider, upcoming, self._decode)
-        future = self._pending.pop(key, None)
-        return future.result() if future is not None else _read_and_parse(self._provider, key, self._decode)
+    def get(self, key: UnitKey, check: bool = False) -> tuple[SourceFile | ReadProblem, ParsedFile | None,
+                                                              FileWork | None]:
+        """The unit's text, its parse, and (when it is checked) a worker's work on it, if any."""
+        work = self.workers.take(key) if check and self.workers is not None else None
+        if work is not None and work.data is not None:  # as read_source made it, in the worker
+            source: SourceFile | ReadProblem = SourceFile(key[0], work.data.decode("utf-8"), work.data)
+        else:
+            source = read_unit(self._provider, key)
+        if not isinstance(source, SourceFile):
+            return source, None, work
+        return source, parse_source(source, self._decode, work.parses if work is not None else None), work
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.workers is not None:
+            self.workers.close()

@@ -14,6 +14,12 @@ which one says when the engine calls it:
 A rule without a check function is reported by the engine itself (parse
 errors, unreadable files, suppressions).
 
+A statement or file rule that reads neither `ctx.catalog` nor what the
+replay recorded (`tables_created_in_file`, `is_existing_table`) may say so
+with `CATALOG_FREE = True`: on a long history it then runs in a worker
+process, beside the replay (`mobius_sqlcheck.lint.workers`). Without it, a
+rule runs in the main process, where the catalog is.
+
 The registry (code -> Rule) a run uses is a parameter of the lint
 pipeline: `all_rules()` is the built-in one; `load_rules(packages)` adds the
 `mscNNN_<name>.py` modules of other importable packages (a seam for tests,
@@ -51,6 +57,7 @@ class Rule(NamedTuple):
     node_types: tuple[str, ...] = ()
     default_hint: str | None = None
     options: dict[str, object] = {}
+    catalog_free: bool = False  # may run in a worker process (see the module docstring)
 
 
 def _rule_from_module(module: ModuleType) -> Rule:
@@ -71,6 +78,7 @@ def _rule_from_module(module: ModuleType) -> Rule:
         node_types=tuple(getattr(module, "NODE_TYPES", ())),
         default_hint=getattr(module, "HINT", None),
         options=dict(getattr(module, "OPTIONS", {})),
+        catalog_free=bool(getattr(module, "CATALOG_FREE", False)),
     )
 
 

@@ -30,6 +30,7 @@ from mobius_sqlcheck.diagnostics import Finding
 CODE = "MSC003"
 NAME = "empty-migration"
 SEVERITY = "warning"
+CATALOG_FREE = True  # runs beside the replay on a long history
 HINT = "Add the migration's SQL or delete the file."
 
 

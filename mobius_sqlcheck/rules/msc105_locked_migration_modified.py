@@ -47,12 +47,13 @@ def check_migrations(ctx: MigrationsContext) -> Iterator[Finding]:
     if lock is None:
         return
     present = {m.filename: m.path for m in ctx.migration_set.all_files()}
+    sum_of = ctx.file_sums.of if ctx.file_sums is not None else lockfile.file_sum  # the bytes the run read
     for name, digest in lock.entries.items():
         path = present.get(name)
         if path is None:
             yield Finding(f"locked migration {name} was deleted or renamed",
                           path=lockfile.anchor_path(ctx.migration_set),
                           hint="Restore it: a migration that may have run somewhere stays in the history.")
-        elif lockfile.file_sum(path) != digest:
+        elif sum_of(path) != digest:
             yield Finding(f"{name} was modified after it was locked (checksum differs from "
                           f"{ctx.config.lock_file})", path=path)

@@ -38,6 +38,7 @@ from mobius_sqlcheck.parse import Statement
 CODE = "MSC201"
 NAME = "index-name"
 SEVERITY = "warning"
+CATALOG_FREE = True  # runs beside the replay on a long history
 NODE_TYPES = ("IndexStmt",)
 OPTIONS = {"index_name_pattern": r"^(idx_{table}_[a-z0-9_]+|{table}_[a-z0-9_]+_(idx|key))$"}
 

@@ -40,6 +40,7 @@ from mobius_sqlcheck.supabase_project import is_platform_schema
 CODE = "MSC202"
 NAME = "trigger-name"
 SEVERITY = "warning"
+CATALOG_FREE = True  # runs beside the replay on a long history
 NODE_TYPES = ("CreateTrigStmt",)
 OPTIONS = {"trigger_name_pattern": r"^{table}_[a-z0-9_]+_trigger$"}
 

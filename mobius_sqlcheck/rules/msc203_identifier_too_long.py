@@ -35,6 +35,7 @@ from mobius_sqlcheck.rules._support.identifiers import identifiers
 CODE = "MSC203"
 NAME = "identifier-too-long"
 SEVERITY = "error"
+CATALOG_FREE = True  # runs beside the replay on a long history
 HINT = "Shorten the name to at most 63 bytes."
 MAX_BYTES = 63
 # Only a run of 64+ identifier bytes, or a long quoted name, can be too long.

@@ -41,6 +41,7 @@ from mobius_sqlcheck.supabase_project import is_supabase_directory
 CODE = "MSC204"
 NAME = "quoted-identifier"
 SEVERITY = "warning"
+CATALOG_FREE = True  # runs beside the replay on a long history
 _SNAKE_CASE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 

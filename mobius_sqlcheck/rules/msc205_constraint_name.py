@@ -34,6 +34,7 @@ from mobius_sqlcheck.parse import Statement
 CODE = "MSC205"
 NAME = "constraint-name"
 SEVERITY = "off"
+CATALOG_FREE = True  # runs beside the replay on a long history
 NODE_TYPES = ("CreateStmt", "AlterTableStmt")
 OPTIONS = {"constraint_name_pattern": r"^{table}(_[a-z0-9_]+)?_(pkey|fkey|key|check|excl)$"}
 

@@ -39,6 +39,7 @@ from mobius_sqlcheck.parse import Statement
 CODE = "MSC403"
 NAME = "rollback-not-idempotent"
 SEVERITY = "warning"
+CATALOG_FREE = True  # runs beside the replay on a long history
 NODE_TYPES = ("DropStmt", "AlterTableStmt")
 HINT = "Add IF EXISTS, so the rollback also completes when the object is already gone."
 _OBJECT_WORDS = {"MATVIEW": "MATERIALIZED VIEW", "FOREIGN_TABLE": "FOREIGN TABLE"}

@@ -62,6 +62,7 @@ from mobius_sqlcheck.parse import Statement
 CODE = policy.SESSION_STATE
 NAME = "session-state-statement"
 SEVERITY = "error"
+CATALOG_FREE = True  # runs beside the replay on a long history
 NODE_TYPES = ("*",)
 HINT = ("Use the transaction-scoped form: SET LOCAL, set_config(..., true), pg_advisory_xact_lock(), "
         "CREATE TEMP TABLE ... ON COMMIT DROP, a cursor without WITH HOLD.")

@@ -41,6 +41,7 @@ from mobius_sqlcheck.parse import Statement
 CODE = policy.TRANSACTION_CONTROL
 NAME = "transaction-control"
 SEVERITY = "error"
+CATALOG_FREE = True  # runs beside the replay on a long history
 NODE_TYPES = ("TransactionStmt", "DoStmt")
 HINT = ("Remove it: the applier runs each file in one transaction. A statement that cannot run in a "
         "transaction goes in its own file marked -- mobius-sqlcheck: no-transaction.")

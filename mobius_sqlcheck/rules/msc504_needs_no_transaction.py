@@ -60,6 +60,7 @@ from mobius_sqlcheck.parse import Statement
 CODE = policy.NEEDS_NO_TRANSACTION
 NAME = "needs-no-transaction"
 SEVERITY = "error"
+CATALOG_FREE = True  # runs beside the replay on a long history
 NODE_TYPES = ("*",)
 HINT = ("Put such statements in their own migration file whose first line is "
         f"{policy.DIRECTIVE}, each one idempotent (IF [NOT] EXISTS).")
