@@ -112,15 +112,11 @@ class MigrationSet:
 
 
 def list_sql_files(directory: str) -> list[str]:
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return []
-    return sorted(
-        os.path.join(directory, name)
-        for name in names
-        if name.lower().endswith(".sql") and not os.path.isdir(os.path.join(directory, name))
-    )
+    from mobius_sqlcheck.layouts import scan
+
+    names, directories = scan(directory)
+    return [os.path.join(directory, name) for name in names
+            if name.lower().endswith(".sql") and name not in directories]
 
 
 def load_migration_set(directory: str) -> MigrationSet:
@@ -173,15 +169,18 @@ def has_no_transaction_directive(text: str) -> bool:
 
 
 def load_layout_set(directory: str, layout: str = "auto", rollbacks: str = "",
-                    extra_paths: Sequence[str] = ()) -> MigrationSet:
+                    extra_paths: Sequence[str] = (), our_directive: bool = True) -> MigrationSet:
     """The one place a layout's listing becomes what the engine, the rules, the
     lock file and the applier consume. `extra_paths`: files the user named that
-    the listing does not hold (linted as loose SQL by the caller)."""
+    the listing does not hold (linted as loose SQL by the caller).
+    `our_directive=False`: the caller applies `-- mobius-sqlcheck:
+    no-transaction` itself from each file it reads, so the listing reads no file
+    for it (`in_transaction` then says only what the layout's own markers say)."""
     from mobius_sqlcheck.layouts import Options, all_layouts, list_units
 
     # A named file missing from the disk (an editor buffer) is listed as if it were there.
     missing = [os.path.basename(path) for path in extra_paths if not os.path.exists(path)]
-    listing = list_units(directory, layout, Options(rollbacks=rollbacks), missing)  # paths spelled as given
+    listing = list_units(directory, layout, Options(rollbacks=rollbacks, our_directive=our_directive), missing)  # paths spelled as given
     migration_set = MigrationSet(directory or ".", listing.layout)
     migration_set.has_rollbacks = listing.has_rollbacks
     migration_set.ignored = [(item.path, item.reason) for item in listing.ignored]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import tomllib
 
-from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, is_sql
 
 ID = "diesel"
 SUMMARY = "diesel: <version>_<name>/up.sql with down.sql in the same directory"
@@ -28,7 +28,8 @@ def expected_rollback(unit: Unit) -> str:
 
 
 def evidence(directory: str, names: list[str]) -> int:
-    return 10 * sum(1 for name in names if os.path.isfile(os.path.join(directory, name, "up.sql")))
+    # A migration is a directory: a `.sql` name is a file, not worth a stat.
+    return 10 * sum(1 for name in names if not is_sql(name) and os.path.isfile(os.path.join(directory, name, "up.sql")))
 
 
 def _run_in_transaction(migration_dir: str) -> bool:
@@ -44,7 +45,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     units, ignored = [], []
     for entry in names:
         path = os.path.join(directory, entry)
-        if not os.path.isdir(path):
+        if not options.is_directory(directory, entry):
             if is_sql(entry):
                 ignored.append(Ignored(path, f"diesel runs only {EXPECTED}"))
             continue
@@ -58,7 +59,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         ignored.extend(Ignored(os.path.join(path, name), "diesel runs only up.sql and down.sql")
                        for name in sql_inside if name not in ("up.sql", "down.sql"))
         version, _, name = entry.partition("_")
-        in_transaction = _run_in_transaction(path) and not has_our_no_transaction(read_text(up))
+        in_transaction = _run_in_transaction(path) and options.in_transaction(up)
         units.append(Unit(version, name, f"{entry}/up.sql", Section(up),
                           Section(down) if os.path.isfile(down) else None, in_transaction, (version, name),
                           rollback_in_transaction=_run_in_transaction(path)))

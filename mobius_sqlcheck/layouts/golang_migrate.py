@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 
-from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, has_our_no_transaction, is_sql, read_text
+from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, is_sql
 
 ID = "golang-migrate"
 SUMMARY = "golang-migrate: <version>_<title>.up.sql with <version>_<title>.down.sql"
@@ -54,7 +54,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     ignored, skipped = [], []
     for filename in names:
         path = os.path.join(directory, filename)
-        if not is_sql(filename) or os.path.isdir(path):
+        if not is_sql(filename) or options.is_directory(directory, filename):
             continue
         match = FILE_NAME.match(filename)
         if match is None:
@@ -85,5 +85,5 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         up_path = directions["up"][1]
         units.append(Unit(versions[key], key[1], os.path.basename(up_path), Section(up_path),
                           Section(down[1]) if down else None,
-                          not has_our_no_transaction(read_text(up_path)), key))
+                          options.in_transaction(up_path), key))
     return Listing(ID, directory, units, ignored, sorted(skipped), orphans, [], HAS_ROLLBACKS)
