@@ -228,6 +228,37 @@ def test_a_warm_hook_replays_only_what_changed(tmp_path: Path, monkeypatch: pyte
     assert parsed == [str(appended)]
 
 
+def test_a_warm_run_with_every_entry_cached_replays_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pair and the history rules' findings cached: no file parsed, no
+    snapshot loaded, and the history rules' findings (MSC602 here) still there."""
+    directory = tmp_path / "migrations"
+    generate(directory, files=12, seed=5)
+    (directory / "0013_definer.sql").write_text(
+        "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    cold = _same([str(directory)], Config(), cache)
+    assert "MSC602" in cold
+    from mobius_sqlcheck.lint import sources
+
+    monkeypatch.setattr(sources, "parse_source", lambda *a: pytest.fail("parsed on a warm run"))
+    monkeypatch.setattr(history, "from_data", lambda *a: pytest.fail("a snapshot loaded on a warm run"))
+    assert _json([str(directory)], Config(), cache) == cold
+
+
+def test_a_supabase_config_above_the_history_is_seen_warm(tmp_path: Path) -> None:
+    """MSC601 asks whether the history is a Supabase project's, which a
+    `supabase/config.toml` above it says without changing any migration."""
+    directory = tmp_path / "db" / "migrations"
+    directory.mkdir(parents=True)
+    (directory / "001_t.sql").write_text("CREATE TABLE public.t (id int);\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    config = config_from_table({"select": ["MSC601"]})
+    assert "MSC601" not in _same([str(directory)], config, cache)
+    (tmp_path / "supabase").mkdir()
+    (tmp_path / "supabase" / "config.toml").write_text("project_id = 'x'\n", encoding="utf-8")
+    assert "MSC601" in _same([str(directory)], config, cache)
+
+
 # -- whatever is in the cache -------------------------------------------------------------
 
 

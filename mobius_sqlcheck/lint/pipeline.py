@@ -212,9 +212,9 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     _run_set_rules(run, context)
     pairs = _replay_plan(run, migration_set)
     if run.store is not None:
-        from mobius_sqlcheck.lint.cached import replay_directory_cached
+        from mobius_sqlcheck.lint.cached import lint_directory_cached
 
-        catalog = replay_directory_cached(run, migration_set, pairs)
+        lint_directory_cached(run, migration_set, pairs)  # the history rules too, or their cached findings
     else:
         prefetcher = Prefetcher([m.key for pair in pairs for m in pair if m is not None]
                                 + [m.key for m in migration_set.orphan_rollbacks], run.provider)
@@ -222,14 +222,22 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
             catalog = _replay_directory(run, migration_set, pairs, prefetcher)
         finally:
             prefetcher.close()
+        run_history_rules(run, migration_set, catalog)
     for path in migration_set.other_sql + ignored:
         if path in run.reported:
             source = run.read(path)
             if isinstance(source, SourceFile):
                 run.parse(source)
+
+
+def history_default_path(migration_set: MigrationSet) -> str:
+    """Where a history rule's finding without a path of its own goes."""
+    return migration_set.forwards[0].path if migration_set.forwards else migration_set.directory
+
+
+def run_history_rules(run: Run, migration_set: MigrationSet, catalog: Catalog) -> None:
     for rule in run.rules.by_scope.get("history", ()):
-        first = migration_set.forwards[0].path if migration_set.forwards else directory
-        run.call(rule, first, 0, HistoryContext(run.config, migration_set, catalog))
+        run.call(rule, history_default_path(migration_set), 0, HistoryContext(run.config, migration_set, catalog))
 
 
 def _migration_set(config: Config, directory: str, given: list[str]) -> MigrationSet:
