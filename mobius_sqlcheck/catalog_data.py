@@ -31,19 +31,24 @@ from mobius_sqlcheck.catalog import (
 )
 from mobius_sqlcheck.nodes import UNKNOWN
 
-FORMAT = 1  # bump when the shape below changes
+FORMAT = 2  # bump when the shape below changes
+# The shape, per record a list (field names would be most of the bytes):
+#   table:  [schema, name, kind, temporary, external, origin, rls_enabled, rls_forced,
+#            columns, checks, foreign_keys]
+#   column: [name, type_name, type_mods, base_type (null: same as type_name), not_null, default, origin]
+#   check:  [name, columns, not_null_columns, validated, origin]
+# An origin is [file, offset]; a column's or check's origin in its table's
+# file (most are: a table's columns come with it) is an int, its offset less
+# the previous such one's (the table's first): small numbers that compress well.
 
 
 def to_data(catalog: Catalog, name_of: Callable[[str], str] | None = None) -> dict[str, Any]:
     def _origin(origin: Origin | None) -> list[Any] | None:
         return _stored_origin(origin, name_of)
 
-    def _table(table: Table) -> dict[str, Any]:
-        return _stored_table(table, name_of)
-
     return {
         "format": FORMAT,
-        "tables": [_table(table) for table in catalog.tables.values()],
+        "tables": [_stored_table(table, name_of) for table in catalog.tables.values()],
         "indexes": [[i.schema, i.name, list(i.table), i.unique, i.partial, sorted(i.columns), _origin(i.origin)]
                     for i in catalog.indexes.values()],
         "triggers": [[t.schema, t.table, t.name, [t.function.schema, t.function.name, list(t.function.args)],
@@ -60,72 +65,82 @@ def to_data(catalog: Catalog, name_of: Callable[[str], str] | None = None) -> di
 
 
 def from_data(data: dict[str, Any], path_of: Callable[[str], str] | None = None) -> Catalog:
-    def _origin_from(data: list[Any] | None) -> Origin | None:
-        return _loaded_origin(data, path_of)
-
-    def _table_from(item: dict[str, Any]) -> Table:
-        return _loaded_table(item, path_of)
-
     if data.get("format") != FORMAT:
         raise ValueError(f"catalog data of format {data.get('format')!r}, expected {FORMAT}")
+    origin_from = _origin_reader(path_of)
     catalog = Catalog()
-    for item in data["tables"]:
-        catalog.tables[(item["schema"], item["name"])] = _table_from(item)
-    for item in data["tables"]:  # foreign keys once every table is there
-        table = catalog.tables[(item["schema"], item["name"])]
-        catalog.set_foreign_keys(table, tuple(ForeignKey(name, tuple(columns), (target[0], target[1]))
-                                              for name, columns, target in item["foreign_keys"]))
+    tables = catalog.tables
+    loaded = [_loaded_table(item, origin_from) for item in data["tables"]]
+    for table in loaded:
+        tables[(table.schema, table.name)] = table
+    for table, item in zip(loaded, data["tables"]):  # foreign keys once every table is there
+        if item[10]:
+            catalog.set_foreign_keys(table, tuple(ForeignKey(name, tuple(columns), (target[0], target[1]))
+                                                  for name, columns, target in item[10]))
     for schema, name, table_key, unique, partial, columns, origin in data["indexes"]:
         catalog.put_index(Index(schema, name, (table_key[0], table_key[1]), unique, partial, frozenset(columns),
-                                _origin_from(origin)))
-    for schema, table, name, function, origin in data["triggers"]:
+                                origin_from(origin)))
+    for schema, table_name, name, function, origin in data["triggers"]:
         key = FunctionKey(function[0], function[1], tuple(function[2]))
-        catalog.put_trigger(Trigger(schema, table, name, key, _origin_from(origin)))
-    for schema, table, name, origin in data["policies"]:
-        catalog.put_policy(Policy(schema, table, name, _origin_from(origin)))
+        catalog.put_trigger(Trigger(schema, table_name, name, key, origin_from(origin)))
+    for schema, table_name, name, origin in data["policies"]:
+        catalog.put_policy(Policy(schema, table_name, name, origin_from(origin)))
     for schema, name, args, definer, pinned, volatility, origin in data["functions"]:
-        catalog.put_function(Function(schema, name, tuple(args), definer, pinned, volatility, _origin_from(origin)))
+        catalog.put_function(Function(schema, name, tuple(args), definer, pinned, volatility, origin_from(origin)))
     for bucket_id, values, origin in data["buckets"]:
         catalog.buckets[bucket_id] = Bucket(bucket_id, {k: _value_from(v) for k, v in values.items()},
-                                            _origin_from(origin))
+                                            origin_from(origin))
     for relation, views in data["dependents"]:
         for view in views:
             catalog.add_dependent((relation[0], relation[1]), (view[0], view[1]))
     for kind, key, origin in data["named"]:
         named_key = (key[0], key[1]) if len(key) == 2 else (key[0],)
-        catalog.named[(kind, named_key)] = Named(kind, named_key, _origin_from(origin))
+        catalog.named[(kind, named_key)] = Named(kind, named_key, origin_from(origin))
     return catalog
 
 
-def _stored_table(table: Table, name_of: Callable[[str], str] | None) -> dict[str, Any]:
-    def _origin(origin: Origin | None) -> list[Any] | None:
-        return _stored_origin(origin, name_of)
+def _stored_table(table: Table, name_of: Callable[[str], str] | None) -> list[Any]:
+    origin = _stored_origin(table.origin, name_of)
+    home = origin[0] if origin is not None else None
+    previous = origin[1] if origin is not None else 0
 
-    return {
-        "schema": table.schema, "name": table.name, "kind": table.kind, "temporary": table.temporary,
-        "external": table.external, "origin": _origin(table.origin), "rls_enabled": table.rls_enabled,
-        "rls_forced": table.rls_forced,
-        "columns": [[c.name, c.type_name, [_value(m) for m in c.type_mods], c.base_type, c.not_null, c.default,
-                     _origin(c.origin)] for c in table.columns.values()],
-        "checks": [[c.name, sorted(c.columns), sorted(c.not_null_columns), c.validated, _origin(c.origin)]
-                   for c in table.checks.values()],
-        "foreign_keys": [[fk.name, list(fk.columns), list(fk.target)] for fk in table.foreign_keys],
-    }
+    def _part_origin(part: Origin | None) -> Any:
+        nonlocal previous
+        stored = _stored_origin(part, name_of)
+        if stored is None or stored[0] != home:
+            return stored
+        delta, previous = stored[1] - previous, stored[1]
+        return delta
+
+    columns = [[c.name, c.type_name, [_value(m) for m in c.type_mods], None if c.base_type == c.type_name else c.base_type,
+                c.not_null, c.default, _part_origin(c.origin)] for c in table.columns.values()]
+    checks = [[c.name, sorted(c.columns), sorted(c.not_null_columns), c.validated, _part_origin(c.origin)]
+              for c in table.checks.values()]
+    return [table.schema, table.name, table.kind, table.temporary, table.external, origin, table.rls_enabled,
+            table.rls_forced, columns, checks, [[fk.name, list(fk.columns), list(fk.target)] for fk in table.foreign_keys]]
 
 
-def _loaded_table(item: dict[str, Any], path_of: Callable[[str], str] | None) -> Table:
-    def _origin_from(data: list[Any] | None) -> Origin | None:
-        return _loaded_origin(data, path_of)
+def _loaded_table(item: list[Any], origin_from: Callable[[Any], Origin | None]) -> Table:
+    schema, name, kind, temporary, external, origin, rls_enabled, rls_forced, columns, checks, _ = item
+    table_origin = origin_from(origin)
+    home = table_origin.path if table_origin is not None else None
+    previous = table_origin.offset if table_origin is not None else 0
 
-    table = Table(item["schema"], item["name"], item["kind"], item["temporary"], item["external"],
-                  _origin_from(item["origin"]))
-    table.rls_enabled, table.rls_forced = item["rls_enabled"], item["rls_forced"]
-    for name, type_name, mods, base, not_null, default, origin in item["columns"]:
-        table.columns[name] = Column(name, type_name, tuple(_value_from(m) for m in mods), base, not_null, default,
-                                     _origin_from(origin))
-    for name, columns, not_null_columns, validated, origin in item["checks"]:
-        table.checks[name] = Check(name, frozenset(columns), frozenset(not_null_columns), validated,
-                                   _origin_from(origin))
+    def part_origin(stored: Any) -> Origin | None:
+        nonlocal previous
+        if isinstance(stored, int) and home is not None:
+            previous += stored
+            return Origin(home, previous)
+        return origin_from(stored)
+
+    table = Table(schema, name, kind, temporary, external, table_origin)
+    table.rls_enabled, table.rls_forced = rls_enabled, rls_forced
+    table.columns = {column_name: Column(column_name, type_name, tuple(_value_from(m) for m in mods) if mods else (),
+                                         type_name if base is None else base, not_null, default, part_origin(at))
+                     for column_name, type_name, mods, base, not_null, default, at in columns}
+    table.checks = {check_name: Check(check_name, frozenset(check_columns), frozenset(not_null_columns), validated,
+                                      part_origin(at))
+                    for check_name, check_columns, not_null_columns, validated, at in checks}
     return table
 
 
@@ -135,10 +150,20 @@ def _stored_origin(origin: Origin | None, name_of: Callable[[str], str] | None) 
     return [origin.path if name_of is None else name_of(origin.path), origin.offset]
 
 
-def _loaded_origin(data: list[Any] | None, path_of: Callable[[str], str] | None) -> Origin | None:
-    if data is None:
-        return None
-    return Origin(data[0] if path_of is None else path_of(data[0]), data[1])
+def _origin_reader(path_of: Callable[[str], str] | None) -> Callable[[Any], Origin | None]:
+    """Reads stored origins, asking `path_of` once per file named."""
+    paths: dict[str, str] = {}
+
+    def origin_from(data: list[Any] | None) -> Origin | None:
+        if data is None:
+            return None
+        name = data[0]
+        path = paths.get(name)
+        if path is None:
+            path = paths[name] = name if path_of is None else path_of(name)
+        return Origin(path, data[1])
+
+    return origin_from
 
 
 def _value(value: Any) -> Any:
