@@ -421,7 +421,8 @@ class Catalog:
     def put_index(self, index: Index) -> None:
         self.indexes[index.key] = index
         _add(self._indexes_on, index.table, index.key)
-        self._external_table(index.table)
+        if index.table not in self.tables:  # (not asking for the table: a snapshot loads it lazily)
+            self._external_table(index.table)
 
     def remove_index(self, key: RelationKey) -> Index | None:
         index = self.indexes.pop(key, None)
@@ -433,7 +434,8 @@ class Catalog:
         self.triggers[trigger.key] = trigger
         _add(self._triggers_on, (trigger.schema, trigger.table), trigger.key)
         _add(self._callers, trigger.function, trigger.key)
-        self._external_table((trigger.schema, trigger.table))
+        if (trigger.schema, trigger.table) not in self.tables:
+            self._external_table((trigger.schema, trigger.table))
 
     def remove_trigger(self, key: PartKey) -> Trigger | None:
         trigger = self.triggers.pop(key, None)
@@ -445,7 +447,8 @@ class Catalog:
     def put_policy(self, policy: Policy) -> None:
         self.policies[policy.key] = policy
         _add(self._policies_on, (policy.schema, policy.table), policy.key)
-        self._external_table((policy.schema, policy.table))
+        if (policy.schema, policy.table) not in self.tables:
+            self._external_table((policy.schema, policy.table))
 
     def remove_policy(self, key: PartKey) -> Policy | None:
         policy = self.policies.pop(key, None)
@@ -462,6 +465,15 @@ class Catalog:
         if function is not None:
             _discard(self._overloads, (key.schema, key.name), key)
         return function
+
+    def referenced_tables(self) -> list[RelationKey]:
+        """Every table some foreign key points into (from the reverse links: no table is asked for)."""
+        return [target for target, referrers in self._referrers.items() if referrers]
+
+    def link_referrer(self, target: RelationKey, referrer: RelationKey) -> None:
+        """Loading a snapshot: `referrer` has a foreign key into `target`
+        (what set_foreign_keys records, without asking for the table)."""
+        _add(self._referrers, target, referrer)
 
     def set_foreign_keys(self, table: Table, foreign_keys: tuple[ForeignKey, ...]) -> None:
         """Give `table` (owned by this catalog) these foreign keys; the

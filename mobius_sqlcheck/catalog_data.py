@@ -11,7 +11,8 @@ stores file names, so the directory may be spelled another way next run).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from mobius_sqlcheck.catalog import (
@@ -26,15 +27,18 @@ from mobius_sqlcheck.catalog import (
     Named,
     Origin,
     Policy,
+    RelationKey,
     Table,
     Trigger,
 )
 from mobius_sqlcheck.nodes import UNKNOWN
 
-FORMAT = 2  # bump when the shape below changes
+FORMAT = 3  # bump when the shape below changes
 # The shape, per record a list (field names would be most of the bytes):
-#   table:  [schema, name, kind, temporary, external, origin, rls_enabled, rls_forced,
-#            columns, checks, foreign_keys]
+#   table:  [schema, name, origin, foreign_keys, "<JSON of [kind, temporary,
+#            external, rls_enabled, rls_forced, columns, checks]>"]: the bulk is a
+#            string, decoded only when the table is first asked for (a long
+#            history's snapshot decodes ten times faster so; LoadedTables)
 #   column: [name, type_name, type_mods, base_type (null: same as type_name), not_null, default, origin]
 #   check:  [name, columns, not_null_columns, validated, origin]
 # An origin is [file, offset]; a column's or check's origin in its table's
@@ -69,14 +73,14 @@ def from_data(data: dict[str, Any], path_of: Callable[[str], str] | None = None)
         raise ValueError(f"catalog data of format {data.get('format')!r}, expected {FORMAT}")
     origin_from = _origin_reader(path_of)
     catalog = Catalog()
-    tables = catalog.tables
-    loaded = [_loaded_table(item, origin_from) for item in data["tables"]]
-    for table in loaded:
-        tables[(table.schema, table.name)] = table
-    for table, item in zip(loaded, data["tables"]):  # foreign keys once every table is there
-        if item[10]:
-            catalog.set_foreign_keys(table, tuple(ForeignKey(name, tuple(columns), (target[0], target[1]))
-                                                  for name, columns, target in item[10]))
+    catalog.tables = tables = LoadedTables(origin_from)
+    for item in data["tables"]:
+        if len(item) != 5 or not isinstance(item[4], str):
+            raise ValueError("a table of another shape")  # the rest is decoded on first use
+        table_key = (item[0], item[1])
+        tables.put_raw(table_key, item)
+        for target in {(target[0], target[1]) for _, _, target in item[3]}:
+            catalog.link_referrer(target, table_key)
     for schema, name, table_key, unique, partial, columns, origin in data["indexes"]:
         catalog.put_index(Index(schema, name, (table_key[0], table_key[1]), unique, partial, frozenset(columns),
                                 origin_from(origin)))
@@ -99,6 +103,49 @@ def from_data(data: dict[str, Any], path_of: Callable[[str], str] | None = None)
     return catalog
 
 
+class LoadedTables(MutableMapping[RelationKey, Table]):
+    """A snapshot's tables, each kept as stored until it is first asked for:
+    the hook's run looks at the few tables its file touches, not at the
+    thousand of a long history (its history rules ask for the tables of the
+    files it reports only: `origin_path`). In stored order, as a dict."""
+
+    def __init__(self, origin_from: Callable[[Any], Origin | None]) -> None:
+        self._items: dict[RelationKey, Any] = {}  # a Table, or its stored list
+        self._origin_from = origin_from
+
+    def put_raw(self, key: RelationKey, item: list[Any]) -> None:
+        self._items[key] = item
+
+    def __getitem__(self, key: RelationKey) -> Table:
+        value = self._items[key]
+        if value.__class__ is list:
+            value = self._items[key] = _loaded_table(value, self._origin_from)  # keeps its place
+        return value
+
+    def __setitem__(self, key: RelationKey, value: Table) -> None:
+        self._items[key] = value
+
+    def __delitem__(self, key: RelationKey) -> None:
+        del self._items[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator[RelationKey]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def origin_path(self, key: RelationKey) -> str | None:
+        """The file of the table's origin, loaded or not."""
+        value = self._items[key]
+        if value.__class__ is list:
+            origin = self._origin_from(value[2])
+            return origin.path if origin is not None else None
+        return value.origin.path if value.origin is not None else None
+
+
 def _stored_table(table: Table, name_of: Callable[[str], str] | None) -> list[Any]:
     origin = _stored_origin(table.origin, name_of)
     home = origin[0] if origin is not None else None
@@ -116,12 +163,17 @@ def _stored_table(table: Table, name_of: Callable[[str], str] | None) -> list[An
                 c.not_null, c.default, _part_origin(c.origin)] for c in table.columns.values()]
     checks = [[c.name, sorted(c.columns), sorted(c.not_null_columns), c.validated, _part_origin(c.origin)]
               for c in table.checks.values()]
-    return [table.schema, table.name, table.kind, table.temporary, table.external, origin, table.rls_enabled,
-            table.rls_forced, columns, checks, [[fk.name, list(fk.columns), list(fk.target)] for fk in table.foreign_keys]]
+    import orjson
+
+    rest = orjson.dumps([table.kind, table.temporary, table.external, table.rls_enabled, table.rls_forced, columns,
+                         checks]).decode("utf-8")
+    return [table.schema, table.name, origin, [[fk.name, list(fk.columns), list(fk.target)] for fk in table.foreign_keys],
+            rest]
 
 
 def _loaded_table(item: list[Any], origin_from: Callable[[Any], Origin | None]) -> Table:
-    schema, name, kind, temporary, external, origin, rls_enabled, rls_forced, columns, checks, _ = item
+    schema, name, origin, foreign_keys, rest = item
+    kind, temporary, external, rls_enabled, rls_forced, columns, checks = json.loads(rest)
     table_origin = origin_from(origin)
     home = table_origin.path if table_origin is not None else None
     previous = table_origin.offset if table_origin is not None else 0
@@ -135,6 +187,9 @@ def _loaded_table(item: list[Any], origin_from: Callable[[Any], Origin | None]) 
 
     table = Table(schema, name, kind, temporary, external, table_origin)
     table.rls_enabled, table.rls_forced = rls_enabled, rls_forced
+    # The reverse links were made on load (from_data): only the record here.
+    table.foreign_keys = tuple(ForeignKey(fk_name, tuple(fk_columns), (target[0], target[1]))
+                               for fk_name, fk_columns, target in foreign_keys)
     table.columns = {column_name: Column(column_name, type_name, tuple(_value_from(m) for m in mods) if mods else (),
                                          type_name if base is None else base, not_null, default, part_origin(at))
                      for column_name, type_name, mods, base, not_null, default, at in columns}

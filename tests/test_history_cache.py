@@ -228,6 +228,33 @@ def test_a_warm_hook_replays_only_what_changed(tmp_path: Path, monkeypatch: pyte
     assert parsed == [str(appended)]
 
 
+def test_a_warm_hook_loads_only_the_tables_it_touches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot's tables are decoded on first use: the hook's file, its
+    rules and the history rules (asked about the reported file's objects
+    only) touch a few of them, and the output is the uncached one."""
+    directory = tmp_path / "migrations"
+    generate(directory, files=30, seed=3, rollbacks=False)
+    cache = tmp_path / "cache"
+    _same([str(directory)], Config(), cache)
+    appended = directory / "9000_appended.sql"
+    appended.write_text("CREATE INDEX idx_x ON profiles (id);\nCREATE TABLE public.t_new (id int);\n",
+                        encoding="utf-8")
+    from mobius_sqlcheck import catalog_data
+
+    monkeypatch.setattr(history, "END_SNAPSHOT_AFTER", 16)  # as shipped: one new file writes no snapshot
+    loaded: list[str] = []
+    real = catalog_data._loaded_table
+    monkeypatch.setattr(catalog_data, "_loaded_table", lambda item, *a: loaded.append(item[1]) or real(item, *a))
+    snapshots: list[int] = []
+    real_from_data = history.from_data
+    monkeypatch.setattr(history, "from_data",
+                        lambda data, *a: snapshots.append(len(data["tables"])) or real_from_data(data, *a))
+    hook = _same([str(appended)], Config(), cache)
+    assert "MSC601" in hook  # a history rule's finding on the new table
+    assert snapshots and snapshots[0] > 10  # the history came from a snapshot...
+    assert len(loaded) <= 3, loaded  # ...whose tables stayed as stored
+
+
 def test_a_warm_run_with_every_entry_cached_replays_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every pair and the history rules' findings cached: no file parsed, no
     snapshot loaded, and the history rules' findings (MSC602 here) still there."""

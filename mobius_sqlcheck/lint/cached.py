@@ -64,10 +64,14 @@ def lint_directory_cached(run: Run, migration_set: MigrationSet, plan: Plan) -> 
         run.raw.extend(history)
         return
     catalog = _replay(run, migration_set, plan, cache, entries, needed, first_miss)
+    # A run reporting only some files (the hook) asks the history rules about
+    # those files' objects alone, which loads no other table of the snapshot;
+    # only a run reporting them all learns every finding, to store.
+    whole = all(forward.path in run.reported for forward in migration_set.forwards)
     _, computed = _capture(run, lambda: run_history_rules(run, migration_set, catalog))
     run.raw.extend(computed.raws)
     run.internal_errors += computed.internal_errors
-    if not computed.internal_errors:
+    if whole and not computed.internal_errors:
         _store_history(run, cache, migration_set, computed.raws)
 
 

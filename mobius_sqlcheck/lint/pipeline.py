@@ -236,8 +236,16 @@ def history_default_path(migration_set: MigrationSet) -> str:
 
 
 def run_history_rules(run: Run, migration_set: MigrationSet, catalog: Catalog) -> None:
+    """The history rules on the catalog after the last pair. They are told
+    which files the run reports when it reports only some
+    forward files (HistoryContext.reportable: their other findings would be
+    dropped anyway)."""
+    reported = None
+    if any(forward.path not in run.reported for forward in migration_set.forwards):
+        reported = frozenset(run.reported)
+    context = HistoryContext(run.config, migration_set, catalog, reported)
     for rule in run.rules.by_scope.get("history", ()):
-        run.call(rule, history_default_path(migration_set), 0, HistoryContext(run.config, migration_set, catalog))
+        run.call(rule, history_default_path(migration_set), 0, context)
 
 
 def _migration_set(config: Config, directory: str, given: list[str]) -> MigrationSet:
