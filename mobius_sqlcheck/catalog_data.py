@@ -81,16 +81,14 @@ def from_data(data: dict[str, Any], path_of: Callable[[str], str] | None = None)
         tables.put_raw(table_key, item)
         for target in {(target[0], target[1]) for _, _, target in item[3]}:
             catalog.link_referrer(target, table_key)
-    for schema, name, table_key, unique, partial, columns, origin in data["indexes"]:
-        catalog.put_index(Index(schema, name, (table_key[0], table_key[1]), unique, partial, frozenset(columns),
-                                origin_from(origin)))
-    for schema, table_name, name, function, origin in data["triggers"]:
-        key = FunctionKey(function[0], function[1], tuple(function[2]))
-        catalog.put_trigger(Trigger(schema, table_name, name, key, origin_from(origin)))
-    for schema, table_name, name, origin in data["policies"]:
-        catalog.put_policy(Policy(schema, table_name, name, origin_from(origin)))
-    for schema, name, args, definer, pinned, volatility, origin in data["functions"]:
-        catalog.put_function(Function(schema, name, tuple(args), definer, pinned, volatility, origin_from(origin)))
+    catalog.load_records(
+        [Index(schema, name, (table_key[0], table_key[1]), unique, partial, frozenset(columns), origin_from(origin))
+         for schema, name, table_key, unique, partial, columns, origin in data["indexes"]],
+        [Trigger(schema, table_name, name, FunctionKey(function[0], function[1], tuple(function[2])),
+                 origin_from(origin)) for schema, table_name, name, function, origin in data["triggers"]],
+        [Policy(schema, table_name, name, origin_from(origin)) for schema, table_name, name, origin in data["policies"]],
+        [Function(schema, name, tuple(args), definer, pinned, volatility, origin_from(origin))
+         for schema, name, args, definer, pinned, volatility, origin in data["functions"]])
     for bucket_id, values, origin in data["buckets"]:
         catalog.buckets[bucket_id] = Bucket(bucket_id, {k: _value_from(v) for k, v in values.items()},
                                             origin_from(origin))
