@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 # Our naming is the mobius layout's own: defined once, in its module.
-from mobius_sqlcheck.layouts.mobius import LOOSE_NAME, ROLLBACK_SUFFIX, STRICT_NAME, classify  # noqa: F401
+from mobius_sqlcheck.layouts.mobius import (  # noqa: F401
+    LOOSE_NAME,
+    ROLLBACK_SUFFIX,
+    STRICT_NAME,
+    classify,
+    named_like_ours,
+)
 
 NO_TRANSACTION_DIRECTIVE = re.compile(r"^\s*--\s*mobius-sqlcheck:\s*no-transaction\s*$", re.MULTILINE)
 
@@ -154,7 +160,15 @@ def is_migrations_directory(directory: str, configured: str | list[str] | None) 
             return True
     if os.path.basename(os.path.normpath(os.path.abspath(directory))) in ("migrations", "migration"):
         return True
-    return bool(detect(directory).candidates)
+    from mobius_sqlcheck.layouts import entries
+
+    names = entries(directory)
+    # A name like ours is evidence for our layout or, if its file is dbmate's,
+    # for dbmate's: either way some layout recognizes the directory, without
+    # reading a file (detect would sample their contents).
+    if any(named_like_ours(name) for name in names):
+        return True
+    return bool(detect(directory, names).candidates)
 
 
 def _same_path(a: str, b: str) -> bool:
@@ -189,13 +203,14 @@ def load_layout_set(directory: str, layout: str = "auto", rollbacks: str = "",
     module = all_layouts().get(listing.layout)
     migration_set.sequential = bool(getattr(module, "SEQUENTIAL", False))
     strict = listing.layout in ("mobius", "supabase")
+    expected_rollback = getattr(module, "expected_rollback", None) if module is not None else None
     for unit in listing.units:
         forward = MigrationFile(unit.forward.path, unit.version, unit.name, False, unit.well_named,
                                 unit.forward.start, unit.forward.end, unit.in_transaction, unit.order,
                                 "" if strict else unit.display, unit.repeatable)
         migration_set.forwards.append(forward)
-        if module is not None and hasattr(module, "expected_rollback"):
-            migration_set.rollback_names[forward.stem] = module.expected_rollback(unit)
+        if expected_rollback is not None:
+            migration_set.rollback_names[forward.stem] = expected_rollback(unit)
         if unit.rollback is not None:
             section = unit.rollback
             well_named = STRICT_NAME.match(os.path.basename(section.path)) is not None if strict else True

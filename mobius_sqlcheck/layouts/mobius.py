@@ -33,12 +33,17 @@ ROLLBACK_SUFFIX = "_rollback"
 _FOREIGN = re.compile(r"\.(up|down)\.[^.]+$", re.IGNORECASE)
 
 
+def named_like_ours(name: str) -> bool:
+    """Digits first, `.sql`, and not another layout's `.up.sql` / `.down.sql`."""
+    return LOOSE_NAME.match(name) is not None and not _FOREIGN.search(name)
+
+
 def evidence(directory: str, names: list[str]) -> int:
     """Our names, less those that are dbmate files (a `-- migrate:up` line):
     estimated from dbmate's bounded sample of them, so no file is read twice."""
     from mobius_sqlcheck.layouts import dbmate
 
-    ours = [name for name in names if LOOSE_NAME.match(name) and not _FOREIGN.search(name)]
+    ours = [name for name in names if named_like_ours(name)]
     named, sampled = dbmate.marked_names(directory, ours)
     return round(10 * (len(ours) - dbmate.estimated_marked(named, sampled)))
 
