@@ -9,8 +9,14 @@ Each layout is one module in this package (`mobius`, `supabase`,
 - `EXPECTED`: what a file name must look like, for MSC110's message;
 - `PROJECT_DIRS`: where the tool keeps its migrations, relative to the project;
 - `evidence(directory, names)`: how strongly a directory looks like this
-  layout (0: not at all), from its entries;
-- `list_units(directory, names, options)`: the directory as a `Listing`.
+  layout (0: not at all), from its entries' names (and for dbmate, whose
+  files look like ours, the first lines of a bounded sample of them:
+  `dbmate.SAMPLE`), so detecting the layout of a long history reads no
+  file per migration;
+- `list_units(directory, names, options)`: the directory as a `Listing`
+  (`options.is_directory` answers from the one scan of the directory;
+  `options.in_transaction` reads a file for our no-transaction directive
+  only when the caller asks it to).
 
 A layout turns a directory into plain data: the ordered `Unit`s (each with its
 forward SQL and optional rollback SQL as a `Section` of a real file, so
