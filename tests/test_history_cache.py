@@ -417,7 +417,7 @@ def test_sweep_evicts_unused_and_keeps_the_bound(tmp_path: Path) -> None:
 
 # -- start-up -----------------------------------------------------------------------------
 
-_HEAVY = ("orjson", "hashlib", "tempfile", "concurrent.futures", "sqlfluff", "psycopg", "dataclasses")
+_HEAVY = ("orjson", "hashlib", "tempfile", "concurrent.futures", "sqlfluff", "psycopg", "dataclasses", "tomllib")
 _MODULES_AFTER_LINT = """
 import sys
 from mobius_sqlcheck.cli import main
@@ -426,18 +426,35 @@ print(",".join(sorted(sys.modules)))
 """
 
 
+def _hook_modules(directory: Path, tmp_path: Path) -> set[str]:
+    env = {**os.environ, "MOBIUS_SQLCHECK_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", _MODULES_AFTER_LINT, "lint", str(_forwards(directory)[-1])],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    modules = set(done.stdout.strip().splitlines()[-1].split(","))
+    assert "mobius_sqlcheck.cache.history" in modules  # the cache was used
+    return modules
+
+
 def test_the_one_file_hook_imports_only_what_it_uses(tmp_path: Path) -> None:
     """A pre-commit run on one file of a small history, cold and warm: no
     module on the start-up path that this run does not need."""
     directory = tmp_path / "migrations"
     generate(directory, files=6, seed=9)
-    env = {**os.environ, "MOBIUS_SQLCHECK_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
     for _ in range(2):  # cold, then warm
-        done = subprocess.run([sys.executable, "-c", _MODULES_AFTER_LINT, "lint", str(_forwards(directory)[-1])],
-                              cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
-        modules = set(done.stdout.strip().splitlines()[-1].split(","))
-        assert "mobius_sqlcheck.cache.history" in modules  # the cache was used
+        modules = _hook_modules(directory, tmp_path)
         assert not [name for name in _HEAVY if name in modules], sorted(name for name in _HEAVY if name in modules)
+
+
+def test_the_warm_hook_reads_a_snapshot_without_heavy_imports(tmp_path: Path) -> None:
+    """20 pairs: the cold run leaves a catalog snapshot (written through
+    orjson, its pairs read by a thread pool), which the warm run loads
+    through the standard json module."""
+    directory = tmp_path / "migrations"
+    generate(directory, files=20, seed=9)
+    _hook_modules(directory, tmp_path)  # cold
+    assert list((tmp_path / "cache" / "history" / "sz").rglob("*"))
+    modules = _hook_modules(directory, tmp_path)
+    assert not [name for name in _HEAVY if name in modules], sorted(name for name in _HEAVY if name in modules)
 
 
 def test_the_cache_stores_no_password(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ directly in the migrations directory, or a migration directory without
 from __future__ import annotations
 
 import os
-import tomllib
 
 from mobius_sqlcheck.layouts import Ignored, Listing, Options, Section, Unit, is_sql
 
@@ -33,6 +32,8 @@ def evidence(directory: str, names: list[str]) -> int:
 
 
 def _run_in_transaction(migration_dir: str) -> bool:
+    import tomllib  # a diesel directory only: every layout module is imported to detect one
+
     try:
         with open(os.path.join(migration_dir, "metadata.toml"), "rb") as handle:
             metadata = tomllib.load(handle)
