@@ -192,9 +192,10 @@ def load_layout_set(directory: str, layout: str = "auto", rollbacks: str = "",
     for it (`in_transaction` then says only what the layout's own markers say)."""
     from mobius_sqlcheck.layouts import Options, all_layouts, list_units
 
-    # A named file missing from the disk (an editor buffer) is listed as if it were there.
-    missing = [os.path.basename(path) for path in extra_paths if not os.path.exists(path)]
-    listing = list_units(directory, layout, Options(rollbacks=rollbacks, our_directive=our_directive), missing)  # paths spelled as given
+    # A named file missing from the disk (an editor buffer) is listed as if it
+    # were there (the listing's names are a set: one on disk is there already).
+    given_names = [os.path.basename(path) for path in extra_paths]
+    listing = list_units(directory, layout, Options(rollbacks=rollbacks, our_directive=our_directive), given_names)  # paths spelled as given
     migration_set = MigrationSet(directory or ".", listing.layout)
     migration_set.has_rollbacks = listing.has_rollbacks
     migration_set.ignored = [(item.path, item.reason) for item in listing.ignored]

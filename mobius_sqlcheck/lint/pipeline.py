@@ -31,7 +31,7 @@ from mobius_sqlcheck.lint.findings import RawFinding
 from mobius_sqlcheck.lint.replay import Replayed, ReplayFailure, replay_statement
 from mobius_sqlcheck.lint.selection import INTERNAL_ERROR, ActiveRules
 from mobius_sqlcheck.lint.sources import DiskSources, Prefetcher, SourceLoader, SourceProvider, whole_file
-from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, has_no_transaction_directive, list_sql_files, load_layout_set
+from mobius_sqlcheck.migrations import MigrationFile, MigrationSet, has_no_transaction_directive, load_layout_set
 from mobius_sqlcheck.parse import TOO_DEEP, ParsedFile, Statement, nesting_depth, parse_source
 from mobius_sqlcheck.rules import Registry, Rule, all_rules
 from mobius_sqlcheck.source import ReadProblem, SourceFile
@@ -251,8 +251,9 @@ def run_history_rules(run: Run, migration_set: MigrationSet, catalog: Catalog) -
 def _migration_set(config: Config, directory: str, given: list[str]) -> MigrationSet:
     """The directory as its layout lists it: the pipeline's one view of
     layouts (the units in apply order, their rollbacks, the files ignored)."""
-    listed = {os.path.basename(path) for path in list_sql_files(directory or ".")}
-    extra = [path for path in given if os.path.dirname(path) == directory and os.path.basename(path) not in listed]
+    # The files given in the directory: those its listing does not hold (an
+    # editor buffer not on disk, a directory named x.sql) are linted as loose SQL.
+    extra = [path for path in given if os.path.dirname(path) == directory]
     # The pipeline applies our no-transaction directive from each file's text (_check_statements).
     return load_layout_set(directory, config.layout, config.rollbacks, extra, our_directive=False)
 
