@@ -475,31 +475,16 @@ class Catalog:
         (what set_foreign_keys records, without asking for the table)."""
         _add(self._referrers, target, referrer)
 
-    def load_records(self, indexes: list[Index], triggers: list[Trigger], policies: list[Policy],
-                     functions: list[Function]) -> None:
-        """Loading a snapshot: what put_index, put_trigger, put_policy and
-        put_function record, in bulk (each reverse link built once, not grown
-        one member at a time)."""
-        links: dict[str, dict[Any, list]] = {name: {} for name in (
-            "_indexes_on", "_triggers_on", "_callers", "_policies_on", "_overloads")}
-        for index in indexes:
-            self.indexes[index.key] = index
-            links["_indexes_on"].setdefault(index.table, []).append(index.key)
-        for trigger in triggers:
-            self.triggers[trigger.key] = trigger
-            links["_triggers_on"].setdefault((trigger.schema, trigger.table), []).append(trigger.key)
-            links["_callers"].setdefault(trigger.function, []).append(trigger.key)
-        for policy in policies:
-            self.policies[policy.key] = policy
-            links["_policies_on"].setdefault((policy.schema, policy.table), []).append(policy.key)
-        for function in functions:
-            self.functions[function.key] = function
-            links["_overloads"].setdefault((function.schema, function.name), []).append(function.key)
+    def load_links(self, links: dict[str, dict[Any, list]]) -> None:
+        """Loading a snapshot: the reverse links of its indexes, triggers,
+        policies and functions, by the name of their map (`_indexes_on`,
+        `_triggers_on`, `_callers`, `_policies_on`, `_overloads`), each built
+        once (the records themselves are loaded lazily: catalog_data)."""
         for name, by_key in links.items():
             mapping = getattr(self, name)
             for key, members in by_key.items():
                 mapping[key] = mapping.get(key, frozenset()) | frozenset(members)
-        for table in {*links["_indexes_on"], *links["_triggers_on"], *links["_policies_on"]}:
+        for table in {*links.get("_indexes_on", ()), *links.get("_triggers_on", ()), *links.get("_policies_on", ())}:
             if table not in self.tables:
                 self._external_table(table)
 

@@ -27,7 +27,6 @@ from mobius_sqlcheck.catalog import (
     Named,
     Origin,
     Policy,
-    RelationKey,
     Table,
     Trigger,
 )
@@ -38,7 +37,7 @@ FORMAT = 3  # bump when the shape below changes
 #   table:  [schema, name, origin, foreign_keys, "<JSON of [kind, temporary,
 #            external, rls_enabled, rls_forced, columns, checks]>"]: the bulk is a
 #            string, decoded only when the table is first asked for (a long
-#            history's snapshot decodes ten times faster so; LoadedTables)
+#            history's snapshot decodes ten times faster so; LoadedRecords)
 #   column: [name, type_name, type_mods, base_type (null: same as type_name), not_null, default, origin]
 #   check:  [name, columns, not_null_columns, validated, origin]
 # An origin is [file, offset]; a column's or check's origin in its table's
@@ -73,7 +72,7 @@ def from_data(data: dict[str, Any], path_of: Callable[[str], str] | None = None)
         raise ValueError(f"catalog data of format {data.get('format')!r}, expected {FORMAT}")
     origin_from = _origin_reader(path_of)
     catalog = Catalog()
-    catalog.tables = tables = LoadedTables(origin_from)
+    catalog.tables = tables = LoadedRecords(lambda item: _loaded_table(item, origin_from), origin_from, 2)
     for item in data["tables"]:
         if len(item) != 5 or not isinstance(item[4], str):
             raise ValueError("a table of another shape")  # the rest is decoded on first use
@@ -81,14 +80,7 @@ def from_data(data: dict[str, Any], path_of: Callable[[str], str] | None = None)
         tables.put_raw(table_key, item)
         for target in {(target[0], target[1]) for _, _, target in item[3]}:
             catalog.link_referrer(target, table_key)
-    catalog.load_records(
-        [Index(schema, name, (table_key[0], table_key[1]), unique, partial, frozenset(columns), origin_from(origin))
-         for schema, name, table_key, unique, partial, columns, origin in data["indexes"]],
-        [Trigger(schema, table_name, name, FunctionKey(function[0], function[1], tuple(function[2])),
-                 origin_from(origin)) for schema, table_name, name, function, origin in data["triggers"]],
-        [Policy(schema, table_name, name, origin_from(origin)) for schema, table_name, name, origin in data["policies"]],
-        [Function(schema, name, tuple(args), definer, pinned, volatility, origin_from(origin))
-         for schema, name, args, definer, pinned, volatility, origin in data["functions"]])
+    _load_indexes_and_functions(catalog, data, origin_from)
     for bucket_id, values, origin in data["buckets"]:
         catalog.buckets[bucket_id] = Bucket(bucket_id, {k: _value_from(v) for k, v in values.items()},
                                             origin_from(origin))
@@ -101,45 +93,84 @@ def from_data(data: dict[str, Any], path_of: Callable[[str], str] | None = None)
     return catalog
 
 
-class LoadedTables(MutableMapping[RelationKey, Table]):
-    """A snapshot's tables, each kept as stored until it is first asked for:
-    the hook's run looks at the few tables its file touches, not at the
-    thousand of a long history (its history rules ask for the tables of the
-    files it reports only: `origin_path`). In stored order, as a dict."""
+def _load_indexes_and_functions(catalog: Catalog, data: dict[str, Any],
+                                origin_from: Callable[[Any], Origin | None]) -> None:
+    """Indexes, triggers, policies and functions kept as stored until asked
+    for (LoadedRecords); their reverse links are made now, from the keys."""
+    indexes: LoadedRecords = LoadedRecords(
+        lambda i: Index(i[0], i[1], (i[2][0], i[2][1]), i[3], i[4], frozenset(i[5]), origin_from(i[6])), origin_from, 6)
+    triggers: LoadedRecords = LoadedRecords(
+        lambda t: Trigger(t[0], t[1], t[2], FunctionKey(t[3][0], t[3][1], tuple(t[3][2])), origin_from(t[4])),
+        origin_from, 4)
+    policies: LoadedRecords = LoadedRecords(lambda p: Policy(p[0], p[1], p[2], origin_from(p[3])), origin_from, 3)
+    functions: LoadedRecords = LoadedRecords(
+        lambda f: Function(f[0], f[1], tuple(f[2]), f[3], f[4], f[5], origin_from(f[6])), origin_from, 6)
+    links: dict[str, dict[Any, list]] = {name: {} for name in (
+        "_indexes_on", "_triggers_on", "_callers", "_policies_on", "_overloads")}
+    for item in data["indexes"]:
+        index_key = (item[0], item[1])
+        indexes.put_raw(index_key, item)
+        links["_indexes_on"].setdefault((item[2][0], item[2][1]), []).append(index_key)
+    for item in data["triggers"]:
+        key = (item[0], item[1], item[2])
+        triggers.put_raw(key, item)
+        links["_triggers_on"].setdefault((item[0], item[1]), []).append(key)
+        links["_callers"].setdefault(FunctionKey(item[3][0], item[3][1], tuple(item[3][2])), []).append(key)
+    for item in data["policies"]:
+        key = (item[0], item[1], item[2])
+        policies.put_raw(key, item)
+        links["_policies_on"].setdefault((item[0], item[1]), []).append(key)
+    for item in data["functions"]:
+        function_key = FunctionKey(item[0], item[1], tuple(item[2]))
+        functions.put_raw(function_key, item)
+        links["_overloads"].setdefault((item[0], item[1]), []).append(function_key)
+    catalog.indexes, catalog.triggers, catalog.policies, catalog.functions = indexes, triggers, policies, functions
+    catalog.load_links(links)
 
-    def __init__(self, origin_from: Callable[[Any], Origin | None]) -> None:
-        self._items: dict[RelationKey, Any] = {}  # a Table, or its stored list
+
+class LoadedRecords(MutableMapping[Any, Any]):
+    """A snapshot's records of one kind, each kept as stored (a list) until
+    it is first asked for: the hook's run looks at the few tables and
+    indexes its file touches, not at the thousands of a long history (its
+    history rules ask only for the records of the files it reports:
+    `origin_path`). In stored order, as a dict."""
+
+    def __init__(self, make: Callable[[list[Any]], Any], origin_from: Callable[[Any], Origin | None],
+                 origin_at: int) -> None:
+        self._items: dict[Any, Any] = {}  # a record, or its stored list
+        self._make = make
         self._origin_from = origin_from
+        self._origin_at = origin_at  # where a stored record keeps its origin
 
-    def put_raw(self, key: RelationKey, item: list[Any]) -> None:
+    def put_raw(self, key: Any, item: list[Any]) -> None:
         self._items[key] = item
 
-    def __getitem__(self, key: RelationKey) -> Table:
+    def __getitem__(self, key: Any) -> Any:
         value = self._items[key]
         if value.__class__ is list:
-            value = self._items[key] = _loaded_table(value, self._origin_from)  # keeps its place
+            value = self._items[key] = self._make(value)  # keeps its place
         return value
 
-    def __setitem__(self, key: RelationKey, value: Table) -> None:
+    def __setitem__(self, key: Any, value: Any) -> None:
         self._items[key] = value
 
-    def __delitem__(self, key: RelationKey) -> None:
+    def __delitem__(self, key: Any) -> None:
         del self._items[key]
 
     def __contains__(self, key: object) -> bool:
         return key in self._items
 
-    def __iter__(self) -> Iterator[RelationKey]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._items)
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def origin_path(self, key: RelationKey) -> str | None:
-        """The file of the table's origin, loaded or not."""
+    def origin_path(self, key: Any) -> str | None:
+        """The file of the record's origin, loaded or not."""
         value = self._items[key]
         if value.__class__ is list:
-            origin = self._origin_from(value[2])
+            origin = self._origin_from(value[self._origin_at])
             return origin.path if origin is not None else None
         return value.origin.path if value.origin is not None else None
 

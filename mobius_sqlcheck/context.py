@@ -81,7 +81,7 @@ class HistoryContext(NamedTuple):
         """The records (`catalog.tables`, `.functions`, `.buckets`) a finding
         placed at the record's origin could be reported on: all of them, or
         those whose origin is in a reported file. A snapshot's tables
-        (catalog_data.LoadedTables) answer without loading the others."""
+        (catalog_data.LoadedRecords) answer without loading the others."""
         if self.reported is None:
             yield from records.values()
             return

@@ -42,7 +42,7 @@ def references_platform(catalog) -> bool:
     """The replayed history touches Supabase platform objects."""
     if catalog.buckets:
         return True
-    # Keys and reverse links only: a snapshot's tables stay unloaded (catalog_data.LoadedTables).
+    # Keys and reverse links only: a snapshot's tables stay unloaded (catalog_data.LoadedRecords).
     return (any(is_platform_schema(schema) for schema, _ in catalog.tables)
             or any(is_platform_schema(schema) for schema, _ in catalog.referenced_tables()))
 
