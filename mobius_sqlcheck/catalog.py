@@ -271,6 +271,16 @@ class Layer(MutableMapping[K, V]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
+    def origin_path(self, key: K) -> str | None:
+        """The file of a record's origin, asking a lazily loaded base
+        (catalog_data.LoadedRecords) without loading the record."""
+        if key not in self._own:
+            base_origin_path = getattr(self._base, "origin_path", None)
+            if base_origin_path is not None:
+                return base_origin_path(key)
+        origin = getattr(self[key], "origin", None)
+        return origin.path if origin is not None else None
+
 
 def _owns(mapping: MutableMapping, key: object) -> bool:
     return not isinstance(mapping, Layer) or mapping.owns(key)

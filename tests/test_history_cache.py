@@ -228,10 +228,15 @@ def test_a_warm_hook_replays_only_what_changed(tmp_path: Path, monkeypatch: pyte
     assert parsed == [str(appended)]
 
 
-def test_a_warm_hook_loads_only_the_tables_it_touches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("remembered", [False, True], ids=["cli", "server"])
+def test_a_warm_hook_loads_only_the_tables_it_touches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      remembered: bool) -> None:
     """The snapshot's tables are decoded on first use: the hook's file, its
     rules and the history rules (asked about the reported file's objects
-    only) touch a few of them, and the output is the uncached one."""
+    only) touch a few of them, and the output is the uncached one; also
+    through the copy-on-write fork the editor's server gets of a snapshot
+    it keeps in memory."""
+    monkeypatch.setattr(history, "_MEMORY", {} if remembered else None)
     directory = tmp_path / "migrations"
     generate(directory, files=30, seed=3, rollbacks=False)
     cache = tmp_path / "cache"
