@@ -559,6 +559,27 @@ def _server_row(seed: int, workdir: Path, ctx: Context, quick: bool) -> Row:
     return server_row(seed, workdir, ctx, 10 if quick else HOOK_HISTORY_MIGRATIONS)
 
 
+def run_cache_benchmark(files: int, runs: int, seed: int, quick: bool) -> list[str]:
+    """`--only cache`: the history cache's rows alone, (a), (b), (d) and (e)."""
+    size = 40 if quick else RSS_TARGET_FILES
+    with tempfile.TemporaryDirectory(prefix="mobius-bench-") as tmp:
+        workdir = Path(tmp)
+        ctx = make_context(workdir, runs)
+        corpus = workdir / "corpus"
+        progress(f"generating {files} migrations (+ rollbacks) with seed {seed}")
+        generate(corpus, files, seed, rollbacks=True)
+        progress("hook on a warm 3,000-file history vs import pglast")
+        rows = [warm_hook_row(seed, workdir, ctx, 10 if quick else HOOK_HISTORY_MIGRATIONS)]
+        progress("whole corpus warm vs cold vs squawk")
+        rows += warm_corpus_rows(corpus, ctx)
+        progress(f"the history cache at {size:,} files")
+        points = [scale_point(size, seed, workdir, ctx, with_cache=True)]
+    plural = "run" if runs == 1 else "runs"
+    header = ["## mobius-sqlcheck benchmark: the history cache (--only cache)", "",
+              f"{runs} {plural} per measurement, seed {seed}; {tool_versions()}.", ""]
+    return header + comparison_table(rows) + ["", "### The history cache at scale", ""] + cache_lines(points)
+
+
 def run_benchmark(files: int, runs: int, seed: int, quick: bool) -> list[str]:
     """Generate the corpora, measure every row, and return the report's lines."""
     format_files, scale_sizes = (10, [20, 40]) if quick else (200, [100, 1_000, 10_000])
@@ -607,11 +628,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement (default %(default)s)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="corpus seed (default %(default)s)")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run: 20 migrations, 1 run, small scaling sizes")
+    parser.add_argument("--only", choices=["cache"],
+                        help="cache: only the history cache's rows (warm hook, warm whole corpus, 10,000 files)")
     args = parser.parse_args(argv)
     files, runs = (20, 1) if args.quick else (args.files, args.runs)
     if files < 1 or runs < 1:
         parser.error("--files and --runs must be at least 1")
-    print("\n".join(run_benchmark(files, runs, args.seed, args.quick)))
+    benchmark = run_cache_benchmark if args.only == "cache" else run_benchmark
+    print("\n".join(benchmark(files, runs, args.seed, args.quick)))
     return 0
 
 

@@ -271,6 +271,16 @@ class Layer(MutableMapping[K, V]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
+    def origin_path(self, key: K) -> str | None:
+        """The file of a record's origin, asking a lazily loaded base
+        (catalog_data.LoadedRecords) without loading the record."""
+        if key not in self._own:
+            base_origin_path = getattr(self._base, "origin_path", None)
+            if base_origin_path is not None:
+                return base_origin_path(key)
+        origin = getattr(self[key], "origin", None)
+        return origin.path if origin is not None else None
+
 
 def _owns(mapping: MutableMapping, key: object) -> bool:
     return not isinstance(mapping, Layer) or mapping.owns(key)
@@ -421,7 +431,8 @@ class Catalog:
     def put_index(self, index: Index) -> None:
         self.indexes[index.key] = index
         _add(self._indexes_on, index.table, index.key)
-        self._external_table(index.table)
+        if index.table not in self.tables:  # (not asking for the table: a snapshot loads it lazily)
+            self._external_table(index.table)
 
     def remove_index(self, key: RelationKey) -> Index | None:
         index = self.indexes.pop(key, None)
@@ -433,7 +444,8 @@ class Catalog:
         self.triggers[trigger.key] = trigger
         _add(self._triggers_on, (trigger.schema, trigger.table), trigger.key)
         _add(self._callers, trigger.function, trigger.key)
-        self._external_table((trigger.schema, trigger.table))
+        if (trigger.schema, trigger.table) not in self.tables:
+            self._external_table((trigger.schema, trigger.table))
 
     def remove_trigger(self, key: PartKey) -> Trigger | None:
         trigger = self.triggers.pop(key, None)
@@ -445,7 +457,8 @@ class Catalog:
     def put_policy(self, policy: Policy) -> None:
         self.policies[policy.key] = policy
         _add(self._policies_on, (policy.schema, policy.table), policy.key)
-        self._external_table((policy.schema, policy.table))
+        if (policy.schema, policy.table) not in self.tables:
+            self._external_table((policy.schema, policy.table))
 
     def remove_policy(self, key: PartKey) -> Policy | None:
         policy = self.policies.pop(key, None)
@@ -462,6 +475,28 @@ class Catalog:
         if function is not None:
             _discard(self._overloads, (key.schema, key.name), key)
         return function
+
+    def referenced_tables(self) -> list[RelationKey]:
+        """Every table some foreign key points into (from the reverse links: no table is asked for)."""
+        return [target for target, referrers in self._referrers.items() if referrers]
+
+    def link_referrer(self, target: RelationKey, referrer: RelationKey) -> None:
+        """Loading a snapshot: `referrer` has a foreign key into `target`
+        (what set_foreign_keys records, without asking for the table)."""
+        _add(self._referrers, target, referrer)
+
+    def load_links(self, links: dict[str, dict[Any, list]]) -> None:
+        """Loading a snapshot: the reverse links of its indexes, triggers,
+        policies and functions, by the name of their map (`_indexes_on`,
+        `_triggers_on`, `_callers`, `_policies_on`, `_overloads`), each built
+        once (the records themselves are loaded lazily: catalog_data)."""
+        for name, by_key in links.items():
+            mapping = getattr(self, name)
+            for key, members in by_key.items():
+                mapping[key] = mapping.get(key, frozenset()) | frozenset(members)
+        for table in {*links.get("_indexes_on", ()), *links.get("_triggers_on", ()), *links.get("_policies_on", ())}:
+            if table not in self.tables:
+                self._external_table(table)
 
     def set_foreign_keys(self, table: Table, foreign_keys: tuple[ForeignKey, ...]) -> None:
         """Give `table` (owned by this catalog) these foreign keys; the

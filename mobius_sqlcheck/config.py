@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
@@ -227,6 +226,8 @@ def load_config(explicit_path: str | None = None, start: str = ".") -> Config:
     path = explicit_path or find_pyproject(start)
     if path is None:
         return Config()
+    import tomllib  # only with a config file: the hook in a project without one never pays for it
+
     try:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)

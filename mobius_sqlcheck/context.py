@@ -5,8 +5,8 @@ There is one context type per rule scope (see `mobius_sqlcheck.rules`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 from mobius_sqlcheck.catalog import Catalog, ObjectRef, Origin
 from mobius_sqlcheck.lockfile import FileSums
@@ -14,6 +14,9 @@ from mobius_sqlcheck.config import Config
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet
 from mobius_sqlcheck.parse import ParsedFile, Statement
 from mobius_sqlcheck.source import ReadProblem, SourceFile
+
+
+_Record = TypeVar("_Record")
 
 
 class StatementContext:
@@ -73,6 +76,28 @@ class HistoryContext(NamedTuple):
     config: Config
     migration_set: MigrationSet
     catalog: Catalog  # after every forward migration
+    # The files the run reports, when it reports only some of the history
+    # (the hook); None: all of it.
+    reported: frozenset[str] | None = None
+
+    def reportable(self, records: Mapping[Any, _Record]) -> Iterator[_Record]:
+        """The records (`catalog.tables`, `.functions`, `.buckets`) a finding
+        placed at the record's origin could be reported on: all of them, or
+        those whose origin is in a reported file. A snapshot's tables
+        (catalog_data.LoadedRecords) answer without loading the others."""
+        if self.reported is None:
+            yield from records.values()
+            return
+        origin_path = getattr(records, "origin_path", None)
+        for key in list(records):
+            if origin_path is not None:
+                if origin_path(key) in self.reported:
+                    yield records[key]
+                continue
+            record = records[key]
+            origin = getattr(record, "origin", None)
+            if origin is not None and origin.path in self.reported:
+                yield record
 
 
 class TextContext(NamedTuple):

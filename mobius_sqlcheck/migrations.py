@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 # Our naming is the mobius layout's own: defined once, in its module.
-from mobius_sqlcheck.layouts.mobius import LOOSE_NAME, ROLLBACK_SUFFIX, STRICT_NAME, classify  # noqa: F401
+from mobius_sqlcheck.layouts.mobius import (  # noqa: F401
+    LOOSE_NAME,
+    ROLLBACK_SUFFIX,
+    STRICT_NAME,
+    classify,
+    named_like_ours,
+)
 
 NO_TRANSACTION_DIRECTIVE = re.compile(r"^\s*--\s*mobius-sqlcheck:\s*no-transaction\s*$", re.MULTILINE)
 
@@ -112,15 +118,11 @@ class MigrationSet:
 
 
 def list_sql_files(directory: str) -> list[str]:
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return []
-    return sorted(
-        os.path.join(directory, name)
-        for name in names
-        if name.lower().endswith(".sql") and not os.path.isdir(os.path.join(directory, name))
-    )
+    from mobius_sqlcheck.layouts import scan
+
+    names, directories = scan(directory)
+    return [os.path.join(directory, name) for name in names
+            if name.lower().endswith(".sql") and name not in directories]
 
 
 def load_migration_set(directory: str) -> MigrationSet:
@@ -158,7 +160,15 @@ def is_migrations_directory(directory: str, configured: str | list[str] | None) 
             return True
     if os.path.basename(os.path.normpath(os.path.abspath(directory))) in ("migrations", "migration"):
         return True
-    return bool(detect(directory).candidates)
+    from mobius_sqlcheck.layouts import entries
+
+    names = entries(directory)
+    # A name like ours is evidence for our layout or, if its file is dbmate's,
+    # for dbmate's: either way some layout recognizes the directory, without
+    # reading a file (detect would sample their contents).
+    if any(named_like_ours(name) for name in names):
+        return True
+    return bool(detect(directory, names).candidates)
 
 
 def _same_path(a: str, b: str) -> bool:
@@ -173,15 +183,19 @@ def has_no_transaction_directive(text: str) -> bool:
 
 
 def load_layout_set(directory: str, layout: str = "auto", rollbacks: str = "",
-                    extra_paths: Sequence[str] = ()) -> MigrationSet:
+                    extra_paths: Sequence[str] = (), our_directive: bool = True) -> MigrationSet:
     """The one place a layout's listing becomes what the engine, the rules, the
     lock file and the applier consume. `extra_paths`: files the user named that
-    the listing does not hold (linted as loose SQL by the caller)."""
+    the listing does not hold (linted as loose SQL by the caller).
+    `our_directive=False`: the caller applies `-- mobius-sqlcheck:
+    no-transaction` itself from each file it reads, so the listing reads no file
+    for it (`in_transaction` then says only what the layout's own markers say)."""
     from mobius_sqlcheck.layouts import Options, all_layouts, list_units
 
-    # A named file missing from the disk (an editor buffer) is listed as if it were there.
-    missing = [os.path.basename(path) for path in extra_paths if not os.path.exists(path)]
-    listing = list_units(directory, layout, Options(rollbacks=rollbacks), missing)  # paths spelled as given
+    # A named file missing from the disk (an editor buffer) is listed as if it
+    # were there (the listing's names are a set: one on disk is there already).
+    given_names = [os.path.basename(path) for path in extra_paths]
+    listing = list_units(directory, layout, Options(rollbacks=rollbacks, our_directive=our_directive), given_names)  # paths spelled as given
     migration_set = MigrationSet(directory or ".", listing.layout)
     migration_set.has_rollbacks = listing.has_rollbacks
     migration_set.ignored = [(item.path, item.reason) for item in listing.ignored]
@@ -190,13 +204,14 @@ def load_layout_set(directory: str, layout: str = "auto", rollbacks: str = "",
     module = all_layouts().get(listing.layout)
     migration_set.sequential = bool(getattr(module, "SEQUENTIAL", False))
     strict = listing.layout in ("mobius", "supabase")
+    expected_rollback = getattr(module, "expected_rollback", None) if module is not None else None
     for unit in listing.units:
         forward = MigrationFile(unit.forward.path, unit.version, unit.name, False, unit.well_named,
                                 unit.forward.start, unit.forward.end, unit.in_transaction, unit.order,
                                 "" if strict else unit.display, unit.repeatable)
         migration_set.forwards.append(forward)
-        if module is not None and hasattr(module, "expected_rollback"):
-            migration_set.rollback_names[forward.stem] = module.expected_rollback(unit)
+        if expected_rollback is not None:
+            migration_set.rollback_names[forward.stem] = expected_rollback(unit)
         if unit.rollback is not None:
             section = unit.rollback
             well_named = STRICT_NAME.match(os.path.basename(section.path)) is not None if strict else True

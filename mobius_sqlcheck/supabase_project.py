@@ -42,12 +42,9 @@ def references_platform(catalog) -> bool:
     """The replayed history touches Supabase platform objects."""
     if catalog.buckets:
         return True
-    for (schema, _), table in catalog.tables.items():
-        if is_platform_schema(schema):
-            return True
-        if any(is_platform_schema(fk.target[0]) for fk in table.foreign_keys):
-            return True
-    return False
+    # Keys and reverse links only: a snapshot's tables stay unloaded (catalog_data.LoadedRecords).
+    return (any(is_platform_schema(schema) for schema, _ in catalog.tables)
+            or any(is_platform_schema(schema) for schema, _ in catalog.referenced_tables()))
 
 
 def is_supabase_history(migration_set, catalog) -> bool:

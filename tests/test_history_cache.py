@@ -228,6 +228,69 @@ def test_a_warm_hook_replays_only_what_changed(tmp_path: Path, monkeypatch: pyte
     assert parsed == [str(appended)]
 
 
+@pytest.mark.parametrize("remembered", [False, True], ids=["cli", "server"])
+def test_a_warm_hook_loads_only_the_tables_it_touches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      remembered: bool) -> None:
+    """The snapshot's tables are decoded on first use: the hook's file, its
+    rules and the history rules (asked about the reported file's objects
+    only) touch a few of them, and the output is the uncached one; also
+    through the copy-on-write fork the editor's server gets of a snapshot
+    it keeps in memory."""
+    monkeypatch.setattr(history, "_MEMORY", {} if remembered else None)
+    directory = tmp_path / "migrations"
+    generate(directory, files=30, seed=3, rollbacks=False)
+    cache = tmp_path / "cache"
+    _same([str(directory)], Config(), cache)
+    appended = directory / "9000_appended.sql"
+    appended.write_text("CREATE INDEX idx_x ON profiles (id);\nCREATE TABLE public.t_new (id int);\n",
+                        encoding="utf-8")
+    from mobius_sqlcheck import catalog_data
+
+    monkeypatch.setattr(history, "END_SNAPSHOT_AFTER", 16)  # as shipped: one new file writes no snapshot
+    loaded: list[str] = []
+    real = catalog_data._loaded_table
+    monkeypatch.setattr(catalog_data, "_loaded_table", lambda item, *a: loaded.append(item[1]) or real(item, *a))
+    snapshots: list[int] = []
+    real_from_data = history.from_data
+    monkeypatch.setattr(history, "from_data",
+                        lambda data, *a: snapshots.append(len(data["tables"])) or real_from_data(data, *a))
+    hook = _same([str(appended)], Config(), cache)
+    assert "MSC601" in hook  # a history rule's finding on the new table
+    assert snapshots and snapshots[0] > 10  # the history came from a snapshot...
+    assert len(loaded) <= 3, loaded  # ...whose tables stayed as stored
+
+
+def test_a_warm_run_with_every_entry_cached_replays_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pair and the history rules' findings cached: no file parsed, no
+    snapshot loaded, and the history rules' findings (MSC602 here) still there."""
+    directory = tmp_path / "migrations"
+    generate(directory, files=12, seed=5)
+    (directory / "0013_definer.sql").write_text(
+        "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    cold = _same([str(directory)], Config(), cache)
+    assert "MSC602" in cold
+    from mobius_sqlcheck.lint import sources
+
+    monkeypatch.setattr(sources, "parse_source", lambda *a: pytest.fail("parsed on a warm run"))
+    monkeypatch.setattr(history, "from_data", lambda *a: pytest.fail("a snapshot loaded on a warm run"))
+    assert _json([str(directory)], Config(), cache) == cold
+
+
+def test_a_supabase_config_above_the_history_is_seen_warm(tmp_path: Path) -> None:
+    """MSC601 asks whether the history is a Supabase project's, which a
+    `supabase/config.toml` above it says without changing any migration."""
+    directory = tmp_path / "db" / "migrations"
+    directory.mkdir(parents=True)
+    (directory / "001_t.sql").write_text("CREATE TABLE public.t (id int);\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    config = config_from_table({"select": ["MSC601"]})
+    assert "MSC601" not in _same([str(directory)], config, cache)
+    (tmp_path / "supabase").mkdir()
+    (tmp_path / "supabase" / "config.toml").write_text("project_id = 'x'\n", encoding="utf-8")
+    assert "MSC601" in _same([str(directory)], config, cache)
+
+
 # -- whatever is in the cache -------------------------------------------------------------
 
 
@@ -359,7 +422,7 @@ def test_sweep_evicts_unused_and_keeps_the_bound(tmp_path: Path) -> None:
 
 # -- start-up -----------------------------------------------------------------------------
 
-_HEAVY = ("orjson", "hashlib", "tempfile", "concurrent.futures", "sqlfluff", "psycopg", "dataclasses")
+_HEAVY = ("orjson", "hashlib", "tempfile", "concurrent.futures", "sqlfluff", "psycopg", "dataclasses", "tomllib")
 _MODULES_AFTER_LINT = """
 import sys
 from mobius_sqlcheck.cli import main
@@ -368,18 +431,35 @@ print(",".join(sorted(sys.modules)))
 """
 
 
+def _hook_modules(directory: Path, tmp_path: Path) -> set[str]:
+    env = {**os.environ, "MOBIUS_SQLCHECK_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", _MODULES_AFTER_LINT, "lint", str(_forwards(directory)[-1])],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    modules = set(done.stdout.strip().splitlines()[-1].split(","))
+    assert "mobius_sqlcheck.cache.history" in modules  # the cache was used
+    return modules
+
+
 def test_the_one_file_hook_imports_only_what_it_uses(tmp_path: Path) -> None:
     """A pre-commit run on one file of a small history, cold and warm: no
     module on the start-up path that this run does not need."""
     directory = tmp_path / "migrations"
     generate(directory, files=6, seed=9)
-    env = {**os.environ, "MOBIUS_SQLCHECK_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
     for _ in range(2):  # cold, then warm
-        done = subprocess.run([sys.executable, "-c", _MODULES_AFTER_LINT, "lint", str(_forwards(directory)[-1])],
-                              cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
-        modules = set(done.stdout.strip().splitlines()[-1].split(","))
-        assert "mobius_sqlcheck.cache.history" in modules  # the cache was used
+        modules = _hook_modules(directory, tmp_path)
         assert not [name for name in _HEAVY if name in modules], sorted(name for name in _HEAVY if name in modules)
+
+
+def test_the_warm_hook_reads_a_snapshot_without_heavy_imports(tmp_path: Path) -> None:
+    """20 pairs: the cold run leaves a catalog snapshot (written through
+    orjson, its pairs read by a thread pool), which the warm run loads
+    through the standard json module."""
+    directory = tmp_path / "migrations"
+    generate(directory, files=20, seed=9)
+    _hook_modules(directory, tmp_path)  # cold
+    assert list((tmp_path / "cache" / "history" / "sz").rglob("*"))
+    modules = _hook_modules(directory, tmp_path)
+    assert not [name for name in _HEAVY if name in modules], sorted(name for name in _HEAVY if name in modules)
 
 
 def test_the_cache_stores_no_password(tmp_path: Path) -> None:

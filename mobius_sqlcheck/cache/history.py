@@ -44,6 +44,7 @@ END_SNAPSHOT_AFTER = 16
 PACK = "p"  # the findings of a run of pairs
 SNAPSHOT = "sz"  # "z": the store compresses it
 INDEX = "i"  # small and read by every run: plain json, no orjson import
+HISTORY = "h"  # the history rules' findings after the last pair
 # Config keys that change no finding of a migration file (the output format
 # is not config at all).
 _IRRELEVANT_CONFIG = frozenset({"migrations", "fail_on", "cache_dir", "source"})
@@ -162,6 +163,7 @@ class HistoryCache:
 
     def __init__(self, store: Store, base: str, migration_set: MigrationSet, sources: Any = None) -> None:
         self.store = store
+        self.base = base
         self.migration_set = migration_set
         self._path_by_position = [m.path for m in migration_set.forwards]
         self._name_by_path = {path: str(position) for position, path in enumerate(self._path_by_position)}
@@ -239,6 +241,30 @@ class HistoryCache:
                 if index is not None:
                     found.append((index, item[1]))
         return found
+
+    def _history_key(self) -> str | None:
+        """The history rules' entry: the last pair's key, and whether the
+        directory is a Supabase project's by what surrounds it (MSC601 asks;
+        a `supabase/config.toml` above the directory is in no file's key)."""
+        from mobius_sqlcheck.supabase_project import is_supabase_directory
+
+        last = self.keys[-1] if self.keys else self.base
+        if last is None:
+            return None
+        around = is_supabase_directory(self.migration_set.layout, self.migration_set.directory)
+        return _hash(b"history", last.encode(), b"supabase" if around else b"")
+
+    def history_findings(self) -> list | None:
+        key = self._history_key()
+        value = self.store.get(HISTORY, key) if key is not None else None
+        if not isinstance(value, dict) or value.get("key") != key or not isinstance(value.get("findings"), list):
+            return None
+        return value["findings"]
+
+    def put_history_findings(self, findings: list) -> None:
+        key = self._history_key()
+        if key is not None:
+            self.store.put(HISTORY, key, {"key": key, "findings": findings})
 
     def put_findings(self, index: int, entry: dict) -> None:
         """Keep a computed pair's entry for the next pack (see after_pair)."""

@@ -6,9 +6,12 @@ directory: a header line
     MSCC1 <kind> <key> <blake2b of the payload> <tool version>
 
 then the payload, plain JSON, zlib-compressed for kinds ending in "z"
-(catalog snapshots, read through orjson: they are large; the small entries
-go through the standard json module, whose import the one-file hook has
-paid already, where orjson's would cost it more than the entries do). Nothing is unpickled or evaluated, so a cache committed to a
+(catalog snapshots). Snapshots are written through orjson (they are large,
+and written by runs that replayed a long history); every entry is read
+through the standard json module, whose import the one-file hook has paid
+already: orjson's import (~20 ms, with dataclasses, uuid, inspect) costs the
+hook more than it saves on the snapshot it reads, whose bulk is strings
+decoded only when used (catalog_data). Nothing is unpickled or evaluated, so a cache committed to a
 repository or restored from a CI artifact cannot run code. An entry whose
 header names another key, kind or version, whose payload does not match its
 checksum, or that does not decode is ignored (the caller recomputes it and
@@ -84,12 +87,7 @@ class Store:
         if payload is None:
             return None
         try:
-            if kind.endswith("z"):
-                import orjson
-
-                value = orjson.loads(zlib.decompress(payload))
-            else:
-                value = json.loads(payload)
+            value = json.loads(zlib.decompress(payload) if kind.endswith("z") else payload)
         except (ValueError, zlib.error, RecursionError):
             return None
         if time.time() - modified > _TOUCH_AFTER_SECONDS:

@@ -9,8 +9,14 @@ Each layout is one module in this package (`mobius`, `supabase`,
 - `EXPECTED`: what a file name must look like, for MSC110's message;
 - `PROJECT_DIRS`: where the tool keeps its migrations, relative to the project;
 - `evidence(directory, names)`: how strongly a directory looks like this
-  layout (0: not at all), from its entries;
-- `list_units(directory, names, options)`: the directory as a `Listing`;
+  layout (0: not at all), from its entries' names (and for dbmate, whose
+  files look like ours, the first lines of a bounded sample of them:
+  `dbmate.SAMPLE`), so detecting the layout of a long history reads no
+  file per migration;
+- `list_units(directory, names, options)`: the directory as a `Listing`
+  (`options.is_directory` answers from the one scan of the directory;
+  `options.in_transaction` reads a file for our no-transaction directive
+  only when the caller asks it to);
 - for the fixes (`mobius_sqlcheck.fixes`), each in the tool's own convention:
   `next_version(versions)`, the version of a migration after all of them;
   `new_migration(directory, version, name, up, down, options)`, the files of
@@ -98,9 +104,25 @@ class Listing(NamedTuple):
 
 
 class Options(NamedTuple):
-    """The config keys a layout reads."""
+    """The config keys a layout reads, and what the caller already knows."""
 
     rollbacks: str = ""  # supabase: a directory of rollback files kept outside supabase/migrations
+    # Read each file for our `-- mobius-sqlcheck: no-transaction` directive
+    # (False: the caller applies it from the text it reads anyway, as the lint
+    # pipeline does; listing a long history then reads no file).
+    our_directive: bool = True
+    # The entries of the directory that are directories, from the one scan
+    # of it (None: ask the file system per name).
+    subdirectories: frozenset[str] | None = None
+
+    def is_directory(self, directory: str, name: str) -> bool:
+        if self.subdirectories is not None:
+            return name in self.subdirectories
+        return os.path.isdir(os.path.join(directory, name))
+
+    def in_transaction(self, path: str) -> bool:
+        """False when the file says `-- mobius-sqlcheck: no-transaction` (and we read it)."""
+        return not (self.our_directive and has_our_no_transaction(read_text(path)))
 
 
 class Change(NamedTuple):
@@ -162,10 +184,26 @@ class Detected(NamedTuple):
 
 
 def entries(directory: str) -> list[str]:
+    return scan(directory)[0]
+
+
+def scan(directory: str) -> tuple[list[str], frozenset[str]]:
+    """The sorted entry names of a directory and those that are directories,
+    in one pass (the kind of each entry comes with the listing: no stat per file)."""
+    names, directories = [], []
     try:
-        return sorted(os.listdir(directory or "."))
+        with os.scandir(directory or ".") as found:
+            for entry in found:
+                names.append(entry.name)
+                try:
+                    if entry.is_dir():
+                        directories.append(entry.name)
+                except OSError:
+                    pass
     except OSError:
-        return []
+        return [], frozenset()
+    names.sort()
+    return names, frozenset(directories)
 
 
 def detect(directory: str, names: list[str] | None = None) -> Detected:
@@ -211,7 +249,7 @@ def list_units(directory: str, layout: str = AUTO, options: Options | None = Non
     recognizes lists every `.sql` file as ignored. `extra_names`: files the
     caller holds that the disk does not (an editor buffer whose file was
     deleted, or not yet saved), listed as if they were there."""
-    on_disk = entries(directory)
+    on_disk, directories = scan(directory)
     names = sorted(set(on_disk) | set(extra_names)) if extra_names else on_disk
     try:
         chosen = resolve(directory, layout, names)
@@ -226,7 +264,8 @@ def list_units(directory: str, layout: str = AUTO, options: Options | None = Non
         expected = "; ".join(f"{m.ID}: {m.EXPECTED}" for m in all_layouts().values())
         reason = f"no migration layout recognizes this directory (expected one of {expected})"
         return Listing("unknown", directory, [], [Ignored(path, reason) for path in sql], [], [], [], False)
-    return all_layouts()[chosen].list_units(directory, names, options or Options())
+    options = (options or Options())._replace(subdirectories=directories)
+    return all_layouts()[chosen].list_units(directory, names, options)
 
 
 # -- finding the migrations directory -----------------------------------------------------

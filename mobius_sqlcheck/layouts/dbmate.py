@@ -70,8 +70,37 @@ def has_up_marker(path: str) -> bool:
     return b"migrate:up" in head and UP.search(head) is not None
 
 
+# Detection reads the first lines of at most this many files, spread evenly
+# over the names (the first and the last among them): deciding a layout must
+# not cost a read per file of a long history.
+SAMPLE = 32
+
+
+def marked_names(directory: str, names: list[str]) -> tuple[list[str], dict[str, bool]]:
+    """The `.sql` names dbmate could apply (by name alone), and for a bounded,
+    evenly spread sample of them whether the file has an up marker (every
+    one of them when there are at most SAMPLE)."""
+    named = [name for name in names if is_sql(name) and FILE_NAME.match(name)]
+    if len(named) <= SAMPLE:
+        sample = named
+    else:
+        step = (len(named) - 1) / (SAMPLE - 1)
+        sample = [named[round(index * step)] for index in range(SAMPLE)]
+    return named, {name: has_up_marker(os.path.join(directory, name)) for name in sample}
+
+
+def estimated_marked(named: list[str], sampled: dict[str, bool]) -> float:
+    """How many of `named` have an up marker: those sampled as they are, the
+    others in the sample's proportion (exact when every name was sampled)."""
+    if not sampled:
+        return 0.0
+    share = sum(sampled.values()) / len(sampled)
+    return sum(sampled.values()) + share * (len(named) - len(sampled))
+
+
 def evidence(directory: str, names: list[str]) -> int:
-    return 10 * sum(1 for name in names if is_sql(name) and has_up_marker(os.path.join(directory, name)))
+    named, sampled = marked_names(directory, names)
+    return round(10 * estimated_marked(named, sampled))
 
 
 def _in_transaction(options: bytes | None) -> bool:
@@ -135,7 +164,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     ignored = []
     for filename in names:
         path = os.path.join(directory, filename)
-        if not is_sql(filename) or os.path.isdir(path):
+        if not is_sql(filename) or options.is_directory(directory, filename):
             continue
         match = FILE_NAME.match(filename)
         if match is None:

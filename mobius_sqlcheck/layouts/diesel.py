@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import tomllib
 
 from mobius_sqlcheck.layouts import (
     Change,
@@ -25,7 +24,6 @@ from mobius_sqlcheck.layouts import (
     Unit,
     concurrent_index_statements,
     create_file,
-    has_our_no_transaction,
     is_sql,
     read_text,
 )
@@ -43,10 +41,13 @@ def expected_rollback(unit: Unit) -> str:
 
 
 def evidence(directory: str, names: list[str]) -> int:
-    return 10 * sum(1 for name in names if os.path.isfile(os.path.join(directory, name, "up.sql")))
+    # A migration is a directory: a `.sql` name is a file, not worth a stat.
+    return 10 * sum(1 for name in names if not is_sql(name) and os.path.isfile(os.path.join(directory, name, "up.sql")))
 
 
 def _run_in_transaction(migration_dir: str) -> bool:
+    import tomllib  # a diesel directory only: every layout module is imported to detect one
+
     try:
         with open(os.path.join(migration_dir, "metadata.toml"), "rb") as handle:
             metadata = tomllib.load(handle)
@@ -105,7 +106,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     units, ignored = [], []
     for entry in names:
         path = os.path.join(directory, entry)
-        if not os.path.isdir(path):
+        if not options.is_directory(directory, entry):
             if is_sql(entry):
                 ignored.append(Ignored(path, f"diesel runs only {EXPECTED}"))
             continue
@@ -119,7 +120,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         ignored.extend(Ignored(os.path.join(path, name), "diesel runs only up.sql and down.sql")
                        for name in sql_inside if name not in ("up.sql", "down.sql"))
         version, _, name = entry.partition("_")
-        in_transaction = _run_in_transaction(path) and not has_our_no_transaction(read_text(up))
+        in_transaction = _run_in_transaction(path) and options.in_transaction(up)
         units.append(Unit(version, name, f"{entry}/up.sql", Section(up),
                           Section(down) if os.path.isfile(down) else None, in_transaction, (version, name),
                           rollback_in_transaction=_run_in_transaction(path)))

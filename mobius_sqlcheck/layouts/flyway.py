@@ -24,7 +24,6 @@ from mobius_sqlcheck.layouts import (
     Section,
     Unit,
     create_file,
-    has_our_no_transaction,
     is_sql,
     read_text,
 )
@@ -50,9 +49,9 @@ def evidence(directory: str, names: list[str]) -> int:
     return 10 * sum(1 for name in names if VERSIONED.match(name) or REPEATABLE.match(name))
 
 
-def _in_transaction(path: str) -> bool:
+def _in_transaction(path: str, options: Options) -> bool:
     config = read_text(f"{path}.conf")
-    return not (config and _NO_TRANSACTION.search(config)) and not has_our_no_transaction(read_text(path))
+    return not (config and _NO_TRANSACTION.search(config)) and options.in_transaction(path)
 
 
 def next_version(versions: list[str]) -> str:
@@ -105,7 +104,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     ignored = []
     for filename in names:
         path = os.path.join(directory, filename)
-        if not is_sql(filename) or os.path.isdir(path):
+        if not is_sql(filename) or options.is_directory(directory, filename):
             continue
         match = VERSIONED.match(filename)
         if match is not None:
@@ -128,11 +127,11 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         version, description, path = versioned[parts]
         rollback = undo.pop(parts, None)
         units.append(Unit(version, description, os.path.basename(path), Section(path),
-                          Section(rollback) if rollback else None, _in_transaction(path), (0, parts, ""),
-                          rollback_in_transaction=_in_transaction(rollback) if rollback else True))
+                          Section(rollback) if rollback else None, _in_transaction(path, options), (0, parts, ""),
+                          rollback_in_transaction=_in_transaction(rollback, options) if rollback else True))
     for description, path in sorted(repeatable):
         units.append(Unit("", description, os.path.basename(path), Section(path), None,
-                          _in_transaction(path), (1, (), description), repeatable=True))
+                          _in_transaction(path, options), (1, (), description), repeatable=True))
     has_undo = bool(undo) or any(unit.rollback for unit in units)
     orphans = [Section(path) for _, path in sorted(undo.items())]
     return Listing(ID, directory, units, ignored, [], orphans, [], has_undo)

@@ -23,7 +23,6 @@ from mobius_sqlcheck.layouts import (
     has_our_no_transaction,
     is_sql,
     next_number,
-    read_text,
 )
 
 ID = "mobius"
@@ -70,15 +69,19 @@ def run_outside_transaction(path: str, text: str) -> list[Change] | None:
     return [] if has_our_no_transaction(text) else [Change(path, 0, 0, f"{NO_TRANSACTION_MARKER}\n")]
 
 
+def named_like_ours(name: str) -> bool:
+    """Digits first, `.sql`, and not another layout's `.up.sql` / `.down.sql`."""
+    return LOOSE_NAME.match(name) is not None and not _FOREIGN.search(name)
+
+
 def evidence(directory: str, names: list[str]) -> int:
-    return 10 * sum(1 for name in names
-                    if LOOSE_NAME.match(name) and not _FOREIGN.search(name) and not _is_dbmate(directory, name))
+    """Our names, less those that are dbmate files (a `-- migrate:up` line):
+    estimated from dbmate's bounded sample of them, so no file is read twice."""
+    from mobius_sqlcheck.layouts import dbmate
 
-
-def _is_dbmate(directory: str, name: str) -> bool:
-    from mobius_sqlcheck.layouts.dbmate import has_up_marker
-
-    return has_up_marker(os.path.join(directory, name))
+    ours = [name for name in names if named_like_ours(name)]
+    named, sampled = dbmate.marked_names(directory, ours)
+    return round(10 * (len(ours) - dbmate.estimated_marked(named, sampled)))
 
 
 class _Name:
@@ -114,12 +117,12 @@ def classify(path: str) -> _Name | None:
 
 def list_units(directory: str, names: list[str], options: Options) -> Listing:
     paths = [os.path.join(directory, name) for name in names
-             if is_sql(name) and not os.path.isdir(os.path.join(directory, name))]
-    return pair_files(ID, directory, paths, HAS_ROLLBACKS)
+             if is_sql(name) and not options.is_directory(directory, name)]
+    return pair_files(ID, directory, paths, HAS_ROLLBACKS, options=options)
 
 
 def pair_files(layout: str, directory: str, paths: list[str], has_rollbacks: bool,
-               rollback_paths: Sequence[str] = ()) -> Listing:
+               rollback_paths: Sequence[str] = (), options: Options | None = None) -> Listing:
     """Forward files paired with `<stem>_rollback.sql` (in `paths`, or in
     `rollback_paths`: a separate rollbacks directory)."""
     forwards, rollbacks, misnamed = [], [], []
@@ -150,7 +153,7 @@ def pair_files(layout: str, directory: str, paths: list[str], has_rollbacks: boo
         units.append(Unit(
             version=forward.version, name=forward.name, display=os.path.basename(forward.path),
             forward=Section(forward.path), rollback=Section(paired.path) if paired else None,
-            in_transaction=not has_our_no_transaction(read_text(forward.path)),
+            in_transaction=(options or Options()).in_transaction(forward.path),
             order=forward.order, well_named=forward.well_named,
         ))
     return Listing(layout, directory, units, [], [], orphans, misnamed, has_rollbacks)

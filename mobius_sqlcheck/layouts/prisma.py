@@ -18,10 +18,8 @@ from mobius_sqlcheck.layouts import (
     Section,
     Unit,
     create_file,
-    has_our_no_transaction,
     is_sql,
     next_number,
-    read_text,
 )
 
 ID = "prisma"
@@ -33,7 +31,9 @@ SEQUENTIAL = False
 
 
 def evidence(directory: str, names: list[str]) -> int:
-    score = 10 * sum(1 for name in names if os.path.isfile(os.path.join(directory, name, "migration.sql")))
+    # A migration is a directory: a `.sql` name is a file, not worth a stat.
+    score = 10 * sum(1 for name in names
+                     if not is_sql(name) and os.path.isfile(os.path.join(directory, name, "migration.sql")))
     return score + (10 if "migration_lock.toml" in names else 0)
 
 
@@ -57,7 +57,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     units, ignored = [], []
     for entry in names:
         path = os.path.join(directory, entry)
-        if not os.path.isdir(path):
+        if not options.is_directory(directory, entry):
             if is_sql(entry):
                 ignored.append(Ignored(path, f"Prisma runs only {EXPECTED}"))
             continue
@@ -68,6 +68,6 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
             continue
         version, _, name = entry.partition("_")
         units.append(Unit(version, name, f"{entry}/migration.sql", Section(migration), None,
-                          not has_our_no_transaction(read_text(migration)), (entry,)))
+                          options.in_transaction(migration), (entry,)))
     units.sort(key=lambda unit: unit.order)
     return Listing(ID, directory, units, ignored, [], [], [], HAS_ROLLBACKS)

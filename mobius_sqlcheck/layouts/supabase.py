@@ -98,7 +98,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     ignored = []
     for filename in names:
         path = os.path.join(directory, filename)
-        if not is_sql(filename) or os.path.isdir(path):
+        if not is_sql(filename) or options.is_directory(directory, filename):
             continue
         match = CLI_NAME.match(filename)
         if match is None:

@@ -12,16 +12,26 @@ output is the same bytes with or without the cache."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from mobius_sqlcheck.catalog import Catalog
 from mobius_sqlcheck.context import RollbackContext
 from mobius_sqlcheck.diagnostics import redacted
 from mobius_sqlcheck.lint.findings import RawFinding
-from mobius_sqlcheck.lint.pipeline import Run, _lint_file, placed_on_rollback, start_workers
+from mobius_sqlcheck.lint.pipeline import (
+    Run,
+    _lint_file,
+    history_default_path,
+    placed_on_rollback,
+    run_history_rules,
+    start_workers,
+)
 from mobius_sqlcheck.lint.sources import Prefetcher
 from mobius_sqlcheck.migrations import MigrationFile, MigrationSet
 from mobius_sqlcheck.suppressions import Suppression
+
+if TYPE_CHECKING:
+    from mobius_sqlcheck.cache.history import HistoryCache
 
 # Where a rollback rule's finding without a path of its own goes depends on
 # which files the run reports: it is stored with this path and placed on delivery.
@@ -39,7 +49,10 @@ class Found(NamedTuple):
 _NOTHING = Found([], {}, 0)
 
 
-def replay_directory_cached(run: Run, migration_set: MigrationSet, plan: Plan) -> Catalog:
+def lint_directory_cached(run: Run, migration_set: MigrationSet, plan: Plan) -> None:
+    """The directory's pairs and its history rules through the cache. When
+    every pair the run reports and the history rules' findings after the
+    last pair are cached, nothing is replayed and no snapshot is loaded."""
     from mobius_sqlcheck.cache.history import open_history_cache
 
     assert run.store is not None
@@ -49,6 +62,60 @@ def replay_directory_cached(run: Run, migration_set: MigrationSet, plan: Plan) -
     entries = [_decoded(run, entry, *plan[index]) if entry is not None else None
                for index, entry in enumerate(cache.findings(needed))]
     first_miss = next((index for index, need in enumerate(needed) if need and entries[index] is None), len(plan))
+    orphans_reported = any(orphan.path in run.reported for orphan in migration_set.orphan_rollbacks)
+    history = _decoded_history(run, cache, migration_set) if first_miss == len(plan) and not orphans_reported else None
+    if history is not None:
+        for index, found in enumerate(entries):
+            if found is not None:
+                _hand_over(run, *plan[index], *found)
+        run.raw.extend(history)
+        return
+    catalog = _replay(run, migration_set, plan, cache, entries, needed, first_miss)
+    # A run reporting only some files (the hook) asks the history rules about
+    # those files' objects alone, which loads no other table of the snapshot;
+    # only a run reporting them all learns every finding, to store.
+    whole = all(forward.path in run.reported for forward in migration_set.forwards)
+    _, computed = _capture(run, lambda: run_history_rules(run, migration_set, catalog))
+    run.raw.extend(computed.raws)
+    run.internal_errors += computed.internal_errors
+    if whole and not computed.internal_errors:
+        _store_history(run, cache, migration_set, computed.raws)
+
+
+def _decoded_history(run: Run, cache: HistoryCache, migration_set: MigrationSet) -> list[RawFinding] | None:
+    """The history rules' cached findings after the last pair, or None."""
+    value = cache.history_findings()
+    if value is None:
+        return None
+    default = history_default_path(migration_set)
+    try:
+        return [RawFinding(run.rules.enabled[code], default if name is None else cache.path_of(name), int(start),
+                           None if end is None else int(end), str(message), None if hint is None else str(hint))
+                for code, name, start, end, message, hint in value]
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
+def _store_history(run: Run, cache: HistoryCache, migration_set: MigrationSet, raws: list[RawFinding]) -> None:
+    default = history_default_path(migration_set)
+    stored = []
+    for raw in raws:
+        try:
+            name = None if raw.path == default else cache.name_of(raw.path)
+        except ValueError:
+            return  # a finding outside the forward files: not cached
+        message, hint = redacted(raw.message), redacted(raw.hint) if raw.hint else raw.hint
+        if redacted(message) != message or (hint and redacted(hint) != hint):
+            return
+        stored.append([raw.rule.code, name, raw.start, raw.end, message, hint])
+    cache.put_history_findings(stored)
+
+
+def _replay(run: Run, migration_set: MigrationSet, plan: Plan, cache: HistoryCache, entries: list,
+            needed: list[bool], first_miss: int) -> Catalog:
+    """Load the latest snapshot at or before the first missing pair, replay
+    the rest (checking the pairs without an entry) and return the catalog
+    after the last pair."""
     start, catalog = cache.resume(first_miss)
     for index in range(start):  # covered by the snapshot: nothing to replay
         found = entries[index]

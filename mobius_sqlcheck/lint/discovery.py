@@ -26,9 +26,13 @@ def classify_paths(paths: list[str], config: Config) -> tuple[dict[str, list[str
     sql_files: list[str] = []
     text_files: list[str] = []
 
+    absolute_of: dict[str, str] = {}  # a directory's spelling -> its absolute path (a walk gives thousands)
+
     def add_sql(path: str) -> None:
         directory = _owning_directory(path)
-        absolute = os.path.abspath(directory or ".")
+        absolute = absolute_of.get(directory)
+        if absolute is None:
+            absolute = absolute_of[directory] = os.path.abspath(directory or ".")
         if absolute not in directory_of:
             if not is_migrations_directory(directory or ".", list(config.migration_directories)):
                 sql_files.append(path)

@@ -27,7 +27,7 @@ from mobius_sqlcheck.context import (
 from mobius_sqlcheck.diagnostics import Diagnostic, LintResult, redacted
 from mobius_sqlcheck.layouts import reading_buffers
 from mobius_sqlcheck.lint import suppression
-from mobius_sqlcheck.lint.discovery import classify_paths, context_paths
+from mobius_sqlcheck.lint.discovery import classify_paths
 from mobius_sqlcheck.lint.findings import RawFinding
 from mobius_sqlcheck.lint.replay import Replayed, ReplayFailure, replay_statement
 from mobius_sqlcheck.lint.selection import INTERNAL_ERROR, ActiveRules
@@ -216,9 +216,9 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     run.file_sums = _file_sums(run, migration_set)
     pairs = _replay_plan(run, migration_set)
     if run.store is not None:
-        from mobius_sqlcheck.lint.cached import replay_directory_cached
+        from mobius_sqlcheck.lint.cached import lint_directory_cached
 
-        catalog = replay_directory_cached(run, migration_set, pairs)
+        lint_directory_cached(run, migration_set, pairs)  # the history rules too, or their cached findings
     else:
         units = [m for pair in pairs for m in pair if m is not None] + migration_set.orphan_rollbacks
         checked = [m for m in units if m.path in run.reported]
@@ -227,6 +227,7 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
             catalog = _replay_directory(run, migration_set, pairs, prefetcher)
         finally:
             prefetcher.close()
+        run_history_rules(run, migration_set, catalog)
     for path in migration_set.other_sql + ignored:
         if path in run.reported:
             source = run.read(path)
@@ -236,9 +237,24 @@ def _lint_migration_directory(run: Run, directory: str, given: list[str]) -> Non
     _run_set_rules(run, MigrationsContext(run.config, migration_set, SourceLoader(all_paths, run.provider),
                                           frozenset(given), run.file_sums))
     run.file_sums = None
+
+
+def history_default_path(migration_set: MigrationSet) -> str:
+    """Where a history rule's finding without a path of its own goes."""
+    return migration_set.forwards[0].path if migration_set.forwards else migration_set.directory
+
+
+def run_history_rules(run: Run, migration_set: MigrationSet, catalog: Catalog) -> None:
+    """The history rules on the catalog after the last pair. They are told
+    which files the run reports when it reports only some
+    forward files (HistoryContext.reportable: their other findings would be
+    dropped anyway)."""
+    reported = None
+    if any(forward.path not in run.reported for forward in migration_set.forwards):
+        reported = frozenset(run.reported)
+    context = HistoryContext(run.config, migration_set, catalog, reported)
     for rule in run.rules.by_scope.get("history", ()):
-        first = migration_set.forwards[0].path if migration_set.forwards else directory
-        run.call(rule, first, 0, HistoryContext(run.config, migration_set, catalog))
+        run.call(rule, history_default_path(migration_set), 0, context)
 
 
 def _file_sums(run: Run, migration_set: MigrationSet) -> FileSums | None:
@@ -255,9 +271,11 @@ def _file_sums(run: Run, migration_set: MigrationSet) -> FileSums | None:
 def _migration_set(config: Config, directory: str, given: list[str]) -> MigrationSet:
     """The directory as its layout lists it: the pipeline's one view of
     layouts (the units in apply order, their rollbacks, the files ignored)."""
-    listed = {os.path.abspath(path) for path in context_paths(directory, [])}
-    extra = [path for path in given if os.path.abspath(path) not in listed and os.path.dirname(path) == directory]
-    return load_layout_set(directory, config.layout, config.rollbacks, extra)
+    # The files given in the directory: those its listing does not hold (an
+    # editor buffer not on disk, a directory named x.sql) are linted as loose SQL.
+    extra = [path for path in given if os.path.dirname(path) == directory]
+    # The pipeline applies our no-transaction directive from each file's text (_check_statements).
+    return load_layout_set(directory, config.layout, config.rollbacks, extra, our_directive=False)
 
 
 def start_workers(run: Run, migration_set: MigrationSet, checked: list[MigrationFile]) -> FileWorkers | None:

@@ -52,7 +52,7 @@ PUBLIC_SCHEMA = "public"
 def check_history(ctx: HistoryContext) -> Iterator[Finding]:
     if not is_supabase_history(ctx.migration_set, ctx.catalog):
         return
-    for table in ctx.catalog.tables.values():
+    for table in ctx.reportable(ctx.catalog.tables):
         if (table.schema != PUBLIC_SCHEMA or table.kind != "table" or table.temporary or table.external
                 or table.rls_enabled or table.origin is None):
             continue

@@ -46,7 +46,7 @@ HINT = ("Add SET search_path = '' to the function and schema-qualify every name 
 
 
 def check_history(ctx: HistoryContext) -> Iterator[Finding]:
-    for function in ctx.catalog.functions.values():
+    for function in ctx.reportable(ctx.catalog.functions):
         if not function.security_definer or function.search_path_fixed or function.origin is None:
             continue
         shown = function.key.display() if function.args else f"{nodes.display((function.schema, function.name))}()"

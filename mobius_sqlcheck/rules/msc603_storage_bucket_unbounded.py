@@ -42,7 +42,7 @@ LIMITS = ("file_size_limit", "allowed_mime_types")
 
 
 def check_history(ctx: HistoryContext) -> Iterator[Finding]:
-    for bucket in ctx.catalog.buckets.values():
+    for bucket in ctx.reportable(ctx.catalog.buckets):
         missing = [column for column in LIMITS if _unset(bucket, column)]
         if not missing or bucket.origin is None:
             continue
