@@ -23,8 +23,9 @@ class StatementContext:
     """One per file; `catalog` is the state before the statement being checked."""
 
     def __init__(self, config: Config, source: SourceFile, migration: MigrationFile | None, catalog: Catalog,
-                 statements: list[Statement], no_transaction: bool = False) -> None:
+                 statements: list[Statement], no_transaction: bool = False, layout: str = "mobius") -> None:
         self.config = config
+        self.layout = layout  # the layout in force (mobius_sqlcheck.layouts): rules speak its terms
         self.source = source
         self.migration = migration
         self.catalog = catalog

@@ -156,6 +156,13 @@ def all_layouts() -> dict[str, ModuleType]:
     return found
 
 
+def outside_transaction_hint(layout: str) -> str | None:
+    """How the layout's tool runs a statement that cannot run in a
+    transaction block (MSC504's hint), or None for an unknown layout."""
+    module = all_layouts().get(layout)
+    return getattr(module, "OUTSIDE_TRANSACTION", None) if module is not None else None
+
+
 def _module_names() -> list[str]:
     names = []
     for directory in __path__:

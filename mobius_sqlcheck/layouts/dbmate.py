@@ -37,6 +37,10 @@ SUMMARY = "dbmate: <version>_<name>.sql holding -- migrate:up and -- migrate:dow
 HAS_ROLLBACKS = True
 EXPECTED = "<version>_<name>.sql starting with a `-- migrate:up` line"
 PROJECT_DIRS = ("db/migrations",)
+# MSC504's hint: how this tool runs a statement that cannot run in a transaction.
+OUTSIDE_TRANSACTION = (
+    "Move it to its own migration whose `-- migrate:up` line says `transaction:false`, with IF [NOT] "
+    "EXISTS so that a retry can re-run it.")
 SEQUENTIAL = False
 
 

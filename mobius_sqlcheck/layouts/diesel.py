@@ -33,6 +33,10 @@ SUMMARY = "diesel: <version>_<name>/up.sql with down.sql in the same directory"
 HAS_ROLLBACKS = True
 EXPECTED = "<version>_<name>/up.sql and <version>_<name>/down.sql"
 PROJECT_DIRS = ("migrations",)
+# MSC504's hint: how this tool runs a statement that cannot run in a transaction.
+OUTSIDE_TRANSACTION = (
+    "Move it to its own migration whose metadata.toml says `run_in_transaction = false`, with IF [NOT] "
+    "EXISTS so that a retry can re-run it.")
 SEQUENTIAL = False
 
 

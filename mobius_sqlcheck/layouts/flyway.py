@@ -33,6 +33,10 @@ SUMMARY = "Flyway: V<version>__<description>.sql, R__<description>.sql, undo U<v
 HAS_ROLLBACKS = False  # only once an undo file exists
 EXPECTED = "V<version>__<description>.sql, R__<description>.sql or U<version>__<description>.sql"
 PROJECT_DIRS = ("src/main/resources/db/migration", "db/migration", "sql")
+# MSC504's hint: how this tool runs a statement that cannot run in a transaction.
+OUTSIDE_TRANSACTION = (
+    "Move it to its own migration with a `<script>.sql.conf` saying `executeInTransaction=false`, with IF"
+    " [NOT] EXISTS so that a retry can re-run it.")
 SEQUENTIAL = False
 
 

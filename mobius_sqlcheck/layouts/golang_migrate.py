@@ -38,6 +38,11 @@ SUMMARY = "golang-migrate: <version>_<title>.up.sql with <version>_<title>.down.
 HAS_ROLLBACKS = True
 EXPECTED = "<version>_<title>.up.sql / <version>_<title>.down.sql"
 PROJECT_DIRS = ("db/migrations", "migrations")
+# MSC504's hint: how this tool runs a statement that cannot run in a transaction.
+OUTSIDE_TRANSACTION = (
+    "Move it to its own migration file holding that one statement alone (golang-migrate sends a file as "
+    "one query, and PostgreSQL runs a lone statement outside a transaction), with IF [NOT] EXISTS so that"
+    " a retry can re-run it.")
 SEQUENTIAL = True
 
 

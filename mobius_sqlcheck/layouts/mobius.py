@@ -46,6 +46,10 @@ _FOREIGN = re.compile(r"\.(up|down)\.[^.]+$", re.IGNORECASE)
 
 # Our applier runs a file holding this line outside a transaction.
 NO_TRANSACTION_MARKER = "-- mobius-sqlcheck: no-transaction"
+# MSC504's hint: how this tool runs a statement that cannot run in a transaction.
+OUTSIDE_TRANSACTION = (
+    f"Move it to its own migration file whose first line is {NO_TRANSACTION_MARKER}, with IF [NOT] EXISTS "
+    f"so that a retry can re-run it.")
 
 
 def next_version(versions: Sequence[str]) -> str:

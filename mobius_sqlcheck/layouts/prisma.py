@@ -27,6 +27,10 @@ SUMMARY = "Prisma Migrate: <timestamp>_<name>/migration.sql, no rollbacks"
 HAS_ROLLBACKS = False
 EXPECTED = "<timestamp>_<name>/migration.sql"
 PROJECT_DIRS = ("prisma/migrations",)
+# MSC504's hint: how this tool runs a statement that cannot run in a transaction.
+OUTSIDE_TRANSACTION = (
+    "Prisma Migrate runs every migration in a transaction: run it outside Prisma (e.g. by hand, then "
+    "`prisma migrate resolve --applied`), or build the index without CONCURRENTLY.")
 SEQUENTIAL = False
 
 

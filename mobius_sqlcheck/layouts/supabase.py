@@ -38,6 +38,11 @@ SUMMARY = "the Supabase CLI: supabase/migrations/<timestamp>_<name>.sql, no roll
 HAS_ROLLBACKS = False
 EXPECTED = "<digits>_<name>.sql (supabase migration new writes YYYYMMDDHHMMSS_<name>.sql)"
 PROJECT_DIRS = ("supabase/migrations",)
+# MSC504's hint: how this tool runs a statement that cannot run in a transaction.
+OUTSIDE_TRANSACTION = (
+    "Move it to its own migration file holding only CREATE / DROP INDEX CONCURRENTLY statements (the "
+    "Supabase CLI runs such a file outside its transaction), with IF [NOT] EXISTS so that a retry can re-"
+    "run it.")
 SEQUENTIAL = False
 
 

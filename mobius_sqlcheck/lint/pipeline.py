@@ -366,7 +366,8 @@ def _lint_file(run: Run, migration: MigrationFile, migration_set: MigrationSet, 
             _run_file_rules(run, migration, None, None, migration_set, work is not None)
         return [], None
     run.record_parse(parsed, reported)
-    created = _check_statements(run, migration, source, parsed, catalog, reported, work is not None)
+    created = _check_statements(run, migration, source, parsed, catalog, reported, work is not None,
+                                migration_set.layout)
     if reported:
         _run_file_rules(run, migration, source, parsed, migration_set, work is not None)
     if any(raw.path == source.path for raw in run.raw[before:]):
@@ -387,12 +388,13 @@ def _take_work(run: Run, work: FileWork) -> None:
 
 
 def _check_statements(run: Run, migration: MigrationFile, source: SourceFile, parsed: ParsedFile,
-                      catalog: Catalog, reported: bool, worked: bool = False) -> list[tuple[ObjectRef, Origin]]:
+                      catalog: Catalog, reported: bool, worked: bool = False,
+                      layout: str = "mobius") -> list[tuple[ObjectRef, Origin]]:
     """Run the statement rules on one file while replaying it into `catalog`
     (when a worker `worked` on it, only the rules that need the catalog)."""
     no_transaction = not migration.in_transaction or has_no_transaction_directive(source.text)
     context = StatementContext(run.config, source, migration, catalog, parsed.statements,
-                               no_transaction=no_transaction)
+                               no_transaction=no_transaction, layout=layout)
 
     which = False if worked else None
 

@@ -239,7 +239,7 @@ def check_unit(run: Run, migration_set: MigrationSet, migration: MigrationFile) 
         parsed = parse_source(source, fast_decoder(), parses)
         no_transaction = not migration.in_transaction or has_no_transaction_directive(source.text)
         context = StatementContext(run.config, source, migration, Catalog(), parsed.statements,
-                                   no_transaction=no_transaction)
+                                   no_transaction=no_transaction, layout=migration_set.layout)
         for outer in parsed.statements:
             for statement in [outer, *embedded(outer, parsed)]:
                 for rule in run.rules.statement_rules(statement.node_type, catalog_free=True):

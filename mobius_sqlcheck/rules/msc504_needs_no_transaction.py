@@ -9,7 +9,9 @@ TABLE ... DETACH PARTITION ... CONCURRENTLY`, `CREATE / DROP DATABASE`,
 SYSTEM`, `DISCARD ALL`, `CREATE SUBSCRIPTION` that creates a slot, in a file
 without the `-- mobius-sqlcheck: no-transaction` directive (the applier runs
 every other file in one transaction). The list was checked statement by
-statement inside `BEGIN` on PostgreSQL 15.
+statement inside `BEGIN` on PostgreSQL 15. In another tool's layout the hint
+says that tool's way (dbmate's `transaction:false`, diesel's `metadata.toml`,
+Flyway's `.sql.conf`, a lone statement for golang-migrate and the Supabase CLI).
 
 A file with the directive runs statement by statement in autocommit mode,
 and a failed run is retried from the top. So there every statement must be
@@ -55,7 +57,9 @@ from typing import Iterator
 from mobius_sqlcheck import policy
 from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
+from mobius_sqlcheck.layouts import outside_transaction_hint
 from mobius_sqlcheck.parse import Statement
+from mobius_sqlcheck.policy.transactions import MOVE_OUT_HINT
 
 CODE = policy.NEEDS_NO_TRANSACTION
 NAME = "needs-no-transaction"
@@ -70,4 +74,7 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
     # The policy module decides; the applier refuses the same statements.
     view = policy.FileView(ctx.source, ctx.statements, ctx.no_transaction)
     for problem in policy.transaction_fit(statement, view):
-        yield Finding(problem.message, problem.offset, hint=problem.hint)
+        hint = problem.hint
+        if hint == MOVE_OUT_HINT and ctx.layout != "mobius":  # in the terms of the tool that runs the file
+            hint = outside_transaction_hint(ctx.layout) or hint
+        yield Finding(problem.message, problem.offset, hint=hint)

@@ -107,6 +107,9 @@ def test_dbmate_up_section_without_transaction_false_needs_it(tmp_path, capsys) 
     _, document = lint_json(capsys, str(directory))
     # The down section's plain DROP INDEX is MSC307, as in a mobius rollback file.
     assert [(d["rule"], d["line"]) for d in document["diagnostics"]] == [("MSC504", 2), ("MSC307", 4)]
+    # The hint speaks dbmate's way, not our applier's marker.
+    assert "`-- migrate:up` line says `transaction:false`" in document["diagnostics"][0]["hint"]
+    assert "mobius-sqlcheck: no-transaction" not in document["diagnostics"][0]["hint"]
 
 
 def test_unrecognized_directory_is_never_no_problems(tmp_path, capsys) -> None:
@@ -346,3 +349,20 @@ def test_flyway_dotted_versions_are_not_duplicates(tmp_path, capsys) -> None:
     _, document = lint_json(capsys, str(directory))
     assert document["layout"] == "flyway"
     assert [d for d in document["diagnostics"] if d["rule"] == "MSC102"] == []
+
+
+@pytest.mark.parametrize("layout", ["supabase", "golang-migrate", "mobius"])
+def test_needs_no_transaction_hint_is_the_layouts_way(layout: str, tmp_path, capsys, monkeypatch) -> None:
+    from mobius_sqlcheck.layouts import outside_transaction_hint
+    from mobius_sqlcheck.policy.transactions import MOVE_OUT_HINT
+
+    index = "CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n"
+    files = {"supabase": ("supabase/migrations", {"20240101000000_t.sql": index}),
+             "golang-migrate": ("db/migrations", {"1_t.up.sql": index, "1_t.down.sql": "DROP TABLE IF EXISTS t;\n"}),
+             "mobius": ("migrations", {"001_t.sql": index, "001_t_rollback.sql": "DROP TABLE IF EXISTS t;\n"})}
+    where, contents = files[layout]
+    directory = write_migrations(tmp_path / where, contents)
+    _, document = lint_json(capsys, str(directory))
+    [hint] = [d["hint"] for d in document["diagnostics"] if d["rule"] == "MSC504"]
+    assert hint == (MOVE_OUT_HINT if layout == "mobius" else outside_transaction_hint(layout))
+    assert (MOVE_OUT_HINT in hint) == (layout == "mobius")
