@@ -18,18 +18,8 @@ import os
 import re
 
 from mobius_sqlcheck.layouts import (
-    Change,
-    Ignored,
-    Listing,
-    Options,
-    Script,
-    Section,
-    Unit,
-    buffered_bytes,
-    create_file,
-    has_our_no_transaction,
-    is_sql,
-    next_number,
+    Change, Ignored, Listing, Options, Script, Section, Unit, buffered_bytes, create_file, has_our_no_transaction,
+    is_sql, next_number
 )
 
 ID = "dbmate"

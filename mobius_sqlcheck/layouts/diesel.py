@@ -15,17 +15,8 @@ import re
 import time
 
 from mobius_sqlcheck.layouts import (
-    Change,
-    Ignored,
-    Listing,
-    Options,
-    Script,
-    Section,
-    Unit,
-    concurrent_index_statements,
-    create_file,
-    is_sql,
-    read_text,
+    Change, Ignored, Listing, Options, Script, Section, Unit, concurrent_index_statements, create_file, is_sql,
+    read_text
 )
 
 ID = "diesel"

@@ -16,16 +16,7 @@ import os
 import re
 
 from mobius_sqlcheck.layouts import (
-    Change,
-    Ignored,
-    Listing,
-    Options,
-    Script,
-    Section,
-    Unit,
-    create_file,
-    is_sql,
-    read_text,
+    Change, Ignored, Listing, Options, Script, Section, Unit, create_file, is_sql, read_text
 )
 
 ID = "flyway"

@@ -18,19 +18,8 @@ import os
 import re
 
 from mobius_sqlcheck.layouts import (
-    Change,
-    Ignored,
-    Listing,
-    Options,
-    Script,
-    Section,
-    Unit,
-    concurrent_index_statements,
-    create_file,
-    has_our_no_transaction,
-    is_sql,
-    next_number,
-    read_text,
+    Change, Ignored, Listing, Options, Script, Section, Unit, concurrent_index_statements, create_file,
+    has_our_no_transaction, is_sql, next_number, read_text
 )
 
 ID = "golang-migrate"

@@ -13,16 +13,7 @@ import re
 from collections.abc import Sequence
 
 from mobius_sqlcheck.layouts import (
-    Change,
-    Listing,
-    Options,
-    Script,
-    Section,
-    Unit,
-    create_file,
-    has_our_no_transaction,
-    is_sql,
-    next_number,
+    Change, Listing, Options, Script, Section, Unit, create_file, has_our_no_transaction, is_sql, next_number
 )
 
 ID = "mobius"

@@ -10,16 +10,7 @@ from __future__ import annotations
 import os
 
 from mobius_sqlcheck.layouts import (
-    Change,
-    Ignored,
-    Listing,
-    Options,
-    Script,
-    Section,
-    Unit,
-    create_file,
-    is_sql,
-    next_number,
+    Change, Ignored, Listing, Options, Script, Section, Unit, create_file, is_sql, next_number
 )
 
 ID = "prisma"

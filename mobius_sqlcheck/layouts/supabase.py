@@ -17,19 +17,8 @@ import os
 import re
 
 from mobius_sqlcheck.layouts import (
-    Change,
-    Ignored,
-    Listing,
-    Options,
-    Script,
-    Section,
-    Unit,
-    create_file,
-    entries,
-    has_our_no_transaction,
-    is_sql,
-    next_number,
-    read_text,
+    Change, Ignored, Listing, Options, Script, Section, Unit, create_file, entries, has_our_no_transaction, is_sql,
+    next_number, read_text
 )
 from mobius_sqlcheck.layouts.mobius import NO_TRANSACTION_MARKER
 
