@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Sequence
 
+from mobius_sqlcheck.policy.base import DIRECTIVE, MOVE_OUT_HINT
 from mobius_sqlcheck.layouts import (
     Change, Listing, Options, Script, Section, Unit, create_file, has_our_no_transaction, is_sql, next_number
 )
@@ -35,12 +36,10 @@ ROLLBACK_SUFFIX = "_rollback"
 _FOREIGN = re.compile(r"\.(up|down)\.[^.]+$", re.IGNORECASE)
 
 
-# Our applier runs a file holding this line outside a transaction.
-NO_TRANSACTION_MARKER = "-- mobius-sqlcheck: no-transaction"
-# MSC504's hint: how this tool runs a statement that cannot run in a transaction.
-OUTSIDE_TRANSACTION = (
-    f"Move it to its own migration file whose first line is {NO_TRANSACTION_MARKER}, with IF [NOT] EXISTS "
-    f"so that a retry can re-run it.")
+# Our applier runs a file holding this line outside a transaction (policy.DIRECTIVE),
+# and MSC504's hint says so.
+NO_TRANSACTION_MARKER = DIRECTIVE
+OUTSIDE_TRANSACTION = MOVE_OUT_HINT
 
 
 def next_version(versions: Sequence[str]) -> str:

@@ -11,6 +11,9 @@ SESSION_STATE = "MSC502"
 TRANSACTION_CONTROL = "MSC503"
 NEEDS_NO_TRANSACTION = "MSC504"
 DIRECTIVE = "-- mobius-sqlcheck: no-transaction"
+# Where a statement that cannot run in a transaction goes, in our applier's terms;
+# a lint run in another tool's layout says that tool's way (FileView.move_out_hint).
+MOVE_OUT_HINT = f"Move it to its own migration file marked {DIRECTIVE}, with IF [NOT] EXISTS so that a retry can re-run it."
 
 
 class PolicyProblem(NamedTuple):
@@ -21,8 +24,10 @@ class PolicyProblem(NamedTuple):
 
 
 class FileView(NamedTuple):
-    """What the policy reads of a file: its text, its statements, its marker."""
+    """What the policy reads of a file: its text, its statements, its marker,
+    and how its tool runs a statement outside a transaction (for hints)."""
 
     source: SourceFile
     statements: list[Statement]
     no_transaction: bool
+    move_out_hint: str = MOVE_OUT_HINT

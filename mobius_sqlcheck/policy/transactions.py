@@ -20,7 +20,9 @@ from mobius_sqlcheck import nodes
 from mobius_sqlcheck.parse import Statement
 from mobius_sqlcheck.source import SourceFile
 
-from mobius_sqlcheck.policy.base import DIRECTIVE, NEEDS_NO_TRANSACTION, TRANSACTION_CONTROL, FileView, PolicyProblem
+from mobius_sqlcheck.policy.base import (  # noqa: F401 - MOVE_OUT_HINT: the default, re-exported
+    DIRECTIVE, MOVE_OUT_HINT, NEEDS_NO_TRANSACTION, TRANSACTION_CONTROL, FileView, PolicyProblem
+)
 
 
 # -- transaction control (MSC503) -----------------------------------------------------
@@ -113,10 +115,6 @@ def _is_query(statement: Statement) -> bool:
             and "lockingClause" not in node)
 
 
-# For our applier; the lint rule says it in the layout's own terms (MSC504).
-MOVE_OUT_HINT = f"Move it to its own migration file marked {DIRECTIVE}, with IF [NOT] EXISTS so that a retry can re-run it."
-
-
 def transaction_fit(statement: Statement, view: FileView) -> Iterator[PolicyProblem]:
     """A statement PostgreSQL refuses in a transaction, in a normal file; an
     ordinary or non-idempotent statement in a no-transaction file; a new enum
@@ -129,7 +127,7 @@ def transaction_fit(statement: Statement, view: FileView) -> Iterator[PolicyProb
             yield PolicyProblem(
                 NEEDS_NO_TRANSACTION, statement.start,
                 f"{what} cannot run inside a transaction block, and the applier runs this file in one",
-                MOVE_OUT_HINT)
+                view.move_out_hint)
         elif statement.node_type == "AlterEnumStmt":
             yield from _new_enum_value_used(statement, view)
         return

@@ -59,7 +59,7 @@ from mobius_sqlcheck.context import StatementContext
 from mobius_sqlcheck.diagnostics import Finding
 from mobius_sqlcheck.layouts import outside_transaction_hint
 from mobius_sqlcheck.parse import Statement
-from mobius_sqlcheck.policy.transactions import MOVE_OUT_HINT
+from mobius_sqlcheck.policy.base import MOVE_OUT_HINT
 
 CODE = policy.NEEDS_NO_TRANSACTION
 NAME = "needs-no-transaction"
@@ -72,9 +72,8 @@ HINT = ("Put such statements in their own migration file whose first line is "
 
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
     # The policy module decides; the applier refuses the same statements.
-    view = policy.FileView(ctx.source, ctx.statements, ctx.no_transaction)
+    # Hints in the terms of the tool that runs the file (its layout).
+    view = policy.FileView(ctx.source, ctx.statements, ctx.no_transaction,
+                           outside_transaction_hint(ctx.layout) or MOVE_OUT_HINT)
     for problem in policy.transaction_fit(statement, view):
-        hint = problem.hint
-        if hint == MOVE_OUT_HINT and ctx.layout != "mobius":  # in the terms of the tool that runs the file
-            hint = outside_transaction_hint(ctx.layout) or hint
-        yield Finding(problem.message, problem.offset, hint=hint)
+        yield Finding(problem.message, problem.offset, hint=problem.hint)
