@@ -339,6 +339,29 @@ def is_sql(name: str) -> bool:
     return name.lower().endswith(".sql")
 
 
+def sql_files(directory: str, names: list[str], options: Options) -> list[tuple[str, str]]:
+    """The `.sql` files among a directory's entries (not directories named
+    so), as (name, path): what a layout of flat files looks at."""
+    return [(name, os.path.join(directory, name)) for name in names
+            if is_sql(name) and not options.is_directory(directory, name)]
+
+
+def migration_directories(directory: str, names: list[str], options: Options,
+                          loose: str) -> tuple[list[tuple[str, str, list[str]]], list[Ignored]]:
+    """For a tool that keeps each migration in a directory of its own
+    (diesel, Prisma): each subdirectory as (name, path, the `.sql` names in
+    it, sorted), and the loose `.sql` files beside them, which the tool never
+    runs (ignored, saying `loose`)."""
+    found, ignored = [], []
+    for entry in names:
+        path = os.path.join(directory, entry)
+        if options.is_directory(directory, entry):
+            found.append((entry, path, sorted(name for name in os.listdir(path) if is_sql(name))))
+        elif is_sql(entry):
+            ignored.append(Ignored(path, loose))
+    return found, ignored
+
+
 def read_text(path: str) -> str:
     """A file's text for markers; empty if it cannot be read (the engine reports that)."""
     from mobius_sqlcheck.source import read_file_bytes

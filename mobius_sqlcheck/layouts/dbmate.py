@@ -19,7 +19,7 @@ import re
 
 from mobius_sqlcheck.layouts import (
     Change, Ignored, Listing, Options, Script, Section, Unit, buffered_bytes, create_file, has_our_no_transaction,
-    is_sql, next_number
+    is_sql, next_number, sql_files
 )
 
 ID = "dbmate"
@@ -156,10 +156,7 @@ def _next_line(data: bytes, offset: int) -> int:
 def list_units(directory: str, names: list[str], options: Options) -> Listing:
     found = []
     ignored = []
-    for filename in names:
-        path = os.path.join(directory, filename)
-        if not is_sql(filename) or options.is_directory(directory, filename):
-            continue
+    for filename, path in sql_files(directory, names, options):
         match = FILE_NAME.match(filename)
         if match is None:
             ignored.append(Ignored(path, f"dbmate needs a version: not named {EXPECTED}"))

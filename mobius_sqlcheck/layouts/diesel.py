@@ -16,7 +16,7 @@ import time
 
 from mobius_sqlcheck.layouts import (
     Change, Ignored, Listing, Options, Script, Section, Unit, concurrent_index_statements, create_file, is_sql,
-    read_text
+    migration_directories, read_text
 )
 
 ID = "diesel"
@@ -98,16 +98,11 @@ def run_outside_transaction(path: str, text: str) -> list[Change] | None:
 
 
 def list_units(directory: str, names: list[str], options: Options) -> Listing:
-    units, ignored = [], []
-    for entry in names:
-        path = os.path.join(directory, entry)
-        if not options.is_directory(directory, entry):
-            if is_sql(entry):
-                ignored.append(Ignored(path, f"diesel runs only {EXPECTED}"))
-            continue
+    units = []
+    found, ignored = migration_directories(directory, names, options, f"diesel runs only {EXPECTED}")
+    for entry, path, sql_inside in found:
         up = os.path.join(path, "up.sql")
         down = os.path.join(path, "down.sql")
-        sql_inside = sorted(name for name in os.listdir(path) if is_sql(name))
         if not os.path.isfile(up):
             ignored.extend(Ignored(os.path.join(path, name), f"diesel runs only {EXPECTED}: no up.sql here")
                            for name in sql_inside)
@@ -115,9 +110,10 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
         ignored.extend(Ignored(os.path.join(path, name), "diesel runs only up.sql and down.sql")
                        for name in sql_inside if name not in ("up.sql", "down.sql"))
         version, _, name = entry.partition("_")
-        in_transaction = _run_in_transaction(path) and options.in_transaction(up)
+        metadata_allows = _run_in_transaction(path)  # metadata.toml covers both directions
         units.append(Unit(version, name, f"{entry}/up.sql", Section(up),
-                          Section(down) if os.path.isfile(down) else None, in_transaction, (version, name),
-                          rollback_in_transaction=_run_in_transaction(path)))
+                          Section(down) if os.path.isfile(down) else None,
+                          metadata_allows and options.in_transaction(up), (version, name),
+                          rollback_in_transaction=metadata_allows))
     units.sort(key=lambda unit: unit.order)
     return Listing(ID, directory, units, ignored, [], [], [], HAS_ROLLBACKS)

@@ -16,7 +16,7 @@ import os
 import re
 
 from mobius_sqlcheck.layouts import (
-    Change, Ignored, Listing, Options, Script, Section, Unit, create_file, is_sql, read_text
+    Change, Ignored, Listing, Options, Script, Section, Unit, create_file, read_text, sql_files
 )
 
 ID = "flyway"
@@ -97,10 +97,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     undo: dict[tuple[int, ...], str] = {}
     repeatable: list[tuple[str, str]] = []
     ignored = []
-    for filename in names:
-        path = os.path.join(directory, filename)
-        if not is_sql(filename) or options.is_directory(directory, filename):
-            continue
+    for filename, path in sql_files(directory, names, options):
         match = VERSIONED.match(filename)
         if match is not None:
             version = match["version"].replace("_", ".")

@@ -19,7 +19,7 @@ import re
 
 from mobius_sqlcheck.layouts import (
     Change, Ignored, Listing, Options, Script, Section, Unit, concurrent_index_statements, create_file,
-    has_our_no_transaction, is_sql, next_number, read_text
+    has_our_no_transaction, is_sql, next_number, read_text, sql_files
 )
 
 ID = "golang-migrate"
@@ -89,10 +89,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     found: dict[tuple[int, str], dict[str, tuple[bool, str]]] = {}
     versions: dict[tuple[int, str], str] = {}
     ignored, skipped = [], []
-    for filename in names:
-        path = os.path.join(directory, filename)
-        if not is_sql(filename) or options.is_directory(directory, filename):
-            continue
+    for filename, path in sql_files(directory, names, options):
         match = FILE_NAME.match(filename)
         if match is None:
             ignored.append(Ignored(path, f"golang-migrate ignores it: not named {EXPECTED}"))

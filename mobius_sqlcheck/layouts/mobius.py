@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from mobius_sqlcheck.policy.base import DIRECTIVE, MOVE_OUT_HINT
 from mobius_sqlcheck.layouts import (
-    Change, Listing, Options, Script, Section, Unit, create_file, has_our_no_transaction, is_sql, next_number
+    Change, Listing, Options, Script, Section, Unit, create_file, has_our_no_transaction, next_number, sql_files
 )
 
 ID = "mobius"
@@ -110,8 +110,7 @@ def classify(path: str) -> _Name | None:
 
 
 def list_units(directory: str, names: list[str], options: Options) -> Listing:
-    paths = [os.path.join(directory, name) for name in names
-             if is_sql(name) and not options.is_directory(directory, name)]
+    paths = [path for _, path in sql_files(directory, names, options)]
     return pair_files(ID, directory, paths, HAS_ROLLBACKS, options=options)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 
 from mobius_sqlcheck.layouts import (
-    Change, Ignored, Listing, Options, Script, Section, Unit, create_file, is_sql, next_number
+    Change, Ignored, Listing, Options, Script, Section, Unit, create_file, is_sql, migration_directories,
+    next_number
 )
 
 ID = "prisma"
@@ -49,16 +50,12 @@ def run_outside_transaction(path: str, text: str) -> list[Change] | None:
 
 
 def list_units(directory: str, names: list[str], options: Options) -> Listing:
-    units, ignored = [], []
-    for entry in names:
-        path = os.path.join(directory, entry)
-        if not options.is_directory(directory, entry):
-            if is_sql(entry):
-                ignored.append(Ignored(path, f"Prisma runs only {EXPECTED}"))
-            continue
+    units = []
+    found, ignored = migration_directories(directory, names, options, f"Prisma runs only {EXPECTED}")
+    for entry, path, sql_inside in found:
         migration = os.path.join(path, "migration.sql")
         ignored.extend(Ignored(os.path.join(path, name), f"Prisma runs only {EXPECTED}")
-                       for name in sorted(os.listdir(path)) if is_sql(name) and name != "migration.sql")
+                       for name in sql_inside if name != "migration.sql")
         if not os.path.isfile(migration):
             continue
         version, _, name = entry.partition("_")

@@ -17,8 +17,8 @@ import os
 import re
 
 from mobius_sqlcheck.layouts import (
-    Change, Ignored, Listing, Options, Script, Section, Unit, create_file, entries, has_our_no_transaction, is_sql,
-    next_number, read_text
+    Change, Ignored, Listing, Options, Script, Section, Unit, create_file, entries, has_our_no_transaction,
+    next_number, read_text, sql_files
 )
 from mobius_sqlcheck.layouts.mobius import NO_TRANSACTION_MARKER
 
@@ -90,10 +90,7 @@ def list_units(directory: str, names: list[str], options: Options) -> Listing:
     forwards: list[tuple[str, str, str]] = []  # (file name, version, name)
     rollbacks: dict[str, str] = {}  # stem -> path
     ignored = []
-    for filename in names:
-        path = os.path.join(directory, filename)
-        if not is_sql(filename) or options.is_directory(directory, filename):
-            continue
+    for filename, path in sql_files(directory, names, options):
         match = CLI_NAME.match(filename)
         if match is None:
             ignored.append(Ignored(path, f"the Supabase CLI skips it: not named {EXPECTED}"))
