@@ -39,7 +39,7 @@ server connection clean (see MSC502).
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, cast
 
 from mobius_sqlcheck import locks, nodes
 from mobius_sqlcheck.rules._support import lock_rules
@@ -52,6 +52,9 @@ NAME = "missing-lock-timeout"
 SEVERITY = "warning"
 NODE_TYPES = ("*",)
 HINT = "Start the migration with SET LOCAL lock_timeout = '5s'; (fail fast instead of queueing every query)."
+
+
+_SCANNED = f"{CODE}:scanned"  # (statements read, lock_timeout in force after them)
 
 
 def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Finding]:
@@ -74,11 +77,14 @@ def check_statement(statement: Statement, ctx: StatementContext) -> Iterator[Fin
 
 
 def _timeout_set_before(statement: Statement, ctx: StatementContext) -> bool:
-    timeout = False
-    for earlier in ctx.statements[:statement.index]:
+    # Statements come in file order: carry on from where the last call stopped
+    # (a file of many ALTERs after its SET would otherwise rescan its top each time).
+    scanned, timeout = cast("tuple[int, bool]", ctx.memo.get(_SCANNED, (0, False)))
+    for earlier in ctx.statements[scanned:statement.index]:
         setting = _lock_timeout_setting(earlier)
         if setting is not None:
             timeout = setting
+    ctx.memo[_SCANNED] = (max(scanned, statement.index), timeout)
     return timeout
 
 
